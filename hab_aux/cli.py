@@ -1,0 +1,36 @@
+"""`habaux`: the command-line entry point.
+
+Each command lives in `hab_aux.commands.<name>` and imports the simulator or torch only inside
+its body, so `habaux --help` is fast and the trainer's commands run without SAPIEN installed.
+User mistakes (`UserError`) print one red line and exit 2, with no traceback.
+"""
+
+import sys
+
+import typer
+from rich.console import Console
+
+from hab_aux.commands import doctor
+from hab_aux.errors import UserError
+
+app = typer.Typer(
+    name="habaux",
+    help="Spatially grounded robot learning: generate, inspect, train and evaluate.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("doctor")(doctor.command)
+
+
+@app.callback()
+def _group() -> None:
+    """Spatially grounded robot learning: generate, inspect, train and evaluate."""
+
+
+def main() -> None:
+    try:
+        app()
+    except UserError as err:
+        Console(stderr=True).print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
+        sys.exit(2)
