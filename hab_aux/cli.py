@@ -10,7 +10,7 @@ import sys
 import typer
 from rich.console import Console
 
-from hab_aux.commands import doctor
+from hab_aux.commands import doctor, eval
 from hab_aux.errors import UserError
 
 app = typer.Typer(
@@ -21,6 +21,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("doctor")(doctor.command)
+app.command("eval")(eval.command)
 
 
 @app.callback()

@@ -1,0 +1,26 @@
+"""Rollout videos: head | hand | third-person view, side by side."""
+
+from pathlib import Path
+
+import numpy as np
+
+
+def side_by_side(obs: dict[str, np.ndarray], third_person: np.ndarray) -> np.ndarray:
+    """(K, H, W', 3) frames: head | hand | third person (resized to the cameras' height)."""
+    height = obs["head_rgb"].shape[1]
+    third = np.stack([_resize_nearest(image, height) for image in third_person])
+    return np.concatenate([obs["head_rgb"], obs["hand_rgb"], third], axis=2)
+
+
+def _resize_nearest(image: np.ndarray, height: int) -> np.ndarray:
+    rows = np.linspace(0, image.shape[0] - 1, height).astype(int)
+    width = round(image.shape[1] * height / image.shape[0])
+    cols = np.linspace(0, image.shape[1] - 1, width).astype(int)
+    return image[rows][:, cols]
+
+
+def write_video(path: Path, frames: list[np.ndarray], fps: int = 20) -> None:
+    import imageio.v3 as iio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(path, np.stack(frames), fps=fps, codec="libx264", macro_block_size=1)

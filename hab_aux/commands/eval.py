@@ -1,0 +1,47 @@
+"""`habaux eval`: closed-loop success rates per subtask column, in the paper's table layout."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hab_aux.errors import UserError, choose
+from hab_aux.tasks import get_task
+
+SIM_BACKENDS = ("cpu", "gpu")
+
+
+def command(
+    policy: Annotated[str, typer.Option(help="Comma-separated policies: random, zero, expert.")] = "random",
+    task: Annotated[str, typer.Option(help="SetTable, TidyHouse or PrepareGroceries.")] = "SetTable",
+    episodes: Annotated[int, typer.Option(help="Episodes per column.")] = 30,
+    split: Annotated[str, typer.Option(help="Layout split: val (default) or train.")] = "val",
+    seed: Annotated[int, typer.Option(help="Offset into the split's layout seeds.")] = 0,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write per-column results here.")] = None,
+    video: Annotated[Path | None, typer.Option(help="Write head | hand | third-person videos to this folder.")] = None,
+    sim_backend: Annotated[str, typer.Option(help="cpu (physx_cpu + sapien_cpu) or gpu (physx_cuda + sapien_cuda).")] = "cpu",
+    num_envs: Annotated[int, typer.Option(help="Parallel envs per process (more than 1 needs --sim-backend gpu).")] = 1,
+) -> None:
+    """Evaluate policies on every subtask column of a task and print the success table."""
+    from hab_aux.eval.harness import EvalConfig, evaluate_task
+    from hab_aux.eval.policies import policy_factory
+    from hab_aux.eval.report import success_table, write_json
+
+    the_task = get_task(task)
+    choose("sim backend", sim_backend, SIM_BACKENDS)
+    if num_envs > 1 and sim_backend == "cpu":
+        raise UserError(f"--num-envs {num_envs} needs --sim-backend gpu; the CPU simulator runs one env per process")
+    factories = {name: policy_factory(name) for name in (p.strip() for p in policy.split(",")) if name}
+    if not factories:
+        raise UserError(f"empty --policy {policy!r}; valid: random, zero, expert")
+    config = EvalConfig(episodes=episodes, split=split, seed=seed, sim_backend=sim_backend, num_envs=num_envs, video_dir=video)
+    console = Console()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        rows = evaluate_task(the_task, factories, config, progress)
+    console.print(success_table(the_task.name, rows))
+    if json_path is not None:
+        write_json(json_path, the_task.name, split, rows)
+        console.print(f"wrote {json_path}")

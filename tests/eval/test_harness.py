@@ -1,0 +1,103 @@
+import json
+from functools import partial
+
+import numpy as np
+import pytest
+
+from hab_aux.errors import UserError
+from hab_aux.eval.harness import EvalConfig, evaluate_task, layout_seeds
+from hab_aux.eval.report import write_json
+from hab_aux.eval.rollout import run_batch
+from hab_aux.policy import ZeroPolicy
+from hab_aux.tasks import SPLIT_SEED_RANGES, get_task
+from tests.eval.fake_env import FakeEnv
+
+
+class PushPolicy(ZeroPolicy):
+    name = "push"
+
+    def select_action(self, observation, instruction):
+        action = super().select_action(observation, instruction)
+        action[0] = 1.0
+        return action
+
+
+def test_success_ends_the_episode_at_the_success_step():
+    env = FakeEnv("SetTable", "pick", needed=4)
+    [result] = run_batch(env, [PushPolicy()], [1], [1])
+    assert result.success and result.length == 4 and result.failure_reason == ""
+
+
+@pytest.mark.parametrize(
+    ("subtask", "grasp_until", "collide_at", "reason"),
+    [
+        ("pick", None, None, "never grasped"),
+        ("pick", 3, None, "grasp lost"),
+        ("pick", 99, None, "timeout (holding, not at rest)"),
+        ("place", 99, None, "timeout (still holding)"),
+        ("open", None, None, "handle never grasped"),
+        ("close", 2, None, "timeout (joint not far enough)"),
+        ("pick", None, 5, "collision"),
+    ],
+)
+def test_failures_are_diagnosed(subtask, grasp_until, collide_at, reason):
+    env = FakeEnv("SetTable", subtask, grasp_until=grasp_until, collide_at=collide_at)
+    [result] = run_batch(env, [ZeroPolicy()], [1], [1], max_steps=10)
+    assert not result.success
+    assert result.failure_reason == reason
+    assert result.length == (collide_at or 10)
+
+
+def test_batched_envs_keep_per_env_results():
+    env = FakeEnv("SetTable", "pick", num_envs=2, needed=2)
+    results = run_batch(env, [PushPolicy(), ZeroPolicy()], [1, 2], [1, 2], max_steps=6)
+    assert [r.success for r in results] == [True, False]
+    assert [r.length for r in results] == [2, 6]
+    assert [r.info.layout_seed for r in results] == [1, 2]
+
+
+def test_settable_report_has_six_columns_in_paper_order(tmp_path):
+    task = get_task("SetTable")
+    config = EvalConfig(episodes=3)
+    rows = evaluate_task(task, {"push": lambda env, k: PushPolicy(), "zero": lambda env, k: ZeroPolicy()}, config,
+                         make_env=partial(FakeEnv, needed=2))  # fmt: skip
+    write_json(tmp_path / "out.json", task.name, config.split, rows)
+    report = json.loads((tmp_path / "out.json").read_text())
+    columns = report["policies"]["push"]["columns"]
+    assert list(columns) == ["Pick", "Place", "Open F", "Open D", "Close F", "Close D"]
+    assert all(c["episodes"] == 3 and c["success_rate"] == 1.0 and c["mean_length"] == 2 for c in columns.values())
+    assert report["policies"]["zero"]["average"] == 0.0
+    assert all(len(c["failures"]) == 3 for c in report["policies"]["zero"]["columns"].values())
+
+
+def test_eval_uses_val_layouts_shared_across_columns_and_batches():
+    config = EvalConfig(episodes=5, num_envs=2)
+    start, stop = SPLIT_SEED_RANGES["val"]
+    assert layout_seeds(config) == list(range(start, start + 5))
+    envs = []
+
+    def make_env(*args, **kwargs):
+        envs.append(FakeEnv(*args, **kwargs))
+        return envs[-1]
+
+    rows = evaluate_task(get_task("TidyHouse"), {"zero": lambda env, k: ZeroPolicy()}, config, make_env=make_env)
+    assert [len(c.episodes) for c in rows["zero"]] == [5, 5]
+    assert envs[0].resets == [[start, start + 1], [start + 2, start + 3], [start + 4, start + 4]]
+    assert all(env.closed for env in envs)
+
+
+def test_video_frames_are_written(tmp_path):
+    config = EvalConfig(episodes=1, video_dir=tmp_path)
+    evaluate_task(get_task("TidyHouse"), {"push": lambda env, k: PushPolicy()}, config, make_env=partial(FakeEnv, needed=3))
+    videos = sorted(p.name for p in tmp_path.iterdir())
+    assert len(videos) == 2 and all(v.endswith("_ok.mp4") for v in videos)
+    import imageio.v3 as iio
+
+    frames = iio.imread(tmp_path / videos[0])
+    assert frames.shape[0] == 3 and frames.shape[2] == 128 * 2 + 192
+
+
+@pytest.mark.parametrize("kwargs", [{"episodes": 0}, {"num_envs": 0}, {"seed": -1}, {"split": "test"}])
+def test_bad_config_is_a_user_error(kwargs):
+    with pytest.raises(UserError):
+        EvalConfig(**kwargs)

@@ -1,0 +1,33 @@
+"""User mistakes on the command line: one line naming the bad value and the valid ones, exit 2."""
+
+import subprocess
+import sys
+
+import pytest
+
+HABAUX = [sys.executable, "-c", "from hab_aux.cli import main; main()"]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["eval", "--task", "Kitchen"], "unknown task 'Kitchen'; valid: SetTable, TidyHouse, PrepareGroceries"),
+        (["eval", "--policy", "oracle"], "unknown policy 'oracle'; valid: random, zero, expert"),
+        (["eval", "--episodes", "0"], "--episodes must be at least 1, got 0"),
+        (["eval", "--split", "test"], "unknown split 'test'; valid: train, val"),
+        (["eval", "--sim-backend", "tpu"], "unknown sim backend 'tpu'; valid: cpu, gpu"),
+        (["eval", "--num-envs", "4"], "--num-envs 4 needs --sim-backend gpu"),
+    ],
+)
+def test_bad_input_is_one_line_without_traceback(args, expected):
+    done = subprocess.run(HABAUX + args, capture_output=True, text=True)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_help_lists_the_commands():
+    done = subprocess.run(HABAUX + ["--help"], capture_output=True, text=True, check=True)
+    for name in ("doctor", "eval"):
+        assert name in done.stdout
