@@ -62,11 +62,14 @@ def run_batch(
     *,
     max_steps: int = MAX_EPISODE_STEPS,
     frame_fn: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None,
+    on_step: Callable[[int, Observation, np.ndarray], None] | None = None,
 ) -> list[EpisodeResult]:
     """Run one episode in each of the env's K sub-envs, policy k acting in sub-env k.
 
     A sub-env that finished keeps stepping (the batch moves together) but its actions are
     zeros and its result is frozen. `frame_fn(obs)` returns one video frame per sub-env, (K, H, W, 3).
+    `on_step(k, observation, action)` sees each live sub-env's observation before its action (the
+    dataset recorder's hook).
     """
     obs, infos = env.reset(layout_seeds, episode_seeds)
     k_envs = len(infos)
@@ -80,10 +83,13 @@ def run_batch(
         step_frames = frame_fn(obs) if frame_fn is not None else None
         for k in range(k_envs):
             if results[k] is None:
-                actions[k] = policies[k].select_action(_slice(obs, k), infos[k].instruction)
+                observation = _slice(obs, k)
+                actions[k] = np.clip(policies[k].select_action(observation, infos[k].instruction), -1.0, 1.0)
+                if on_step is not None:
+                    on_step(k, observation, actions[k])
                 if step_frames is not None:
                     frames[k].append(step_frames[k])
-        obs, outcome = env.step(np.clip(actions, -1.0, 1.0))
+        obs, outcome = env.step(actions)
         for k in range(k_envs):
             if results[k] is not None:
                 continue

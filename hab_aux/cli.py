@@ -10,7 +10,9 @@ import sys
 import typer
 from rich.console import Console
 
-from hab_aux.commands import doctor, eval
+from hab_aux.commands import doctor, generate
+from hab_aux.commands import eval as evaluate
+from hab_aux.commands import model_info
 from hab_aux.errors import UserError
 
 app = typer.Typer(
@@ -21,7 +23,9 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("doctor")(doctor.command)
-app.command("eval")(eval.command)
+app.command("model-info")(model_info.command)
+app.command("eval")(evaluate.command)
+app.command("generate")(generate.command)
 
 
 @app.callback()

@@ -1,0 +1,150 @@
+"""Launch a generation run: check the output folder, work out what is owed, fan out workers, show progress.
+
+Workers are local processes (`--workers N`, spawned: SAPIEN does not survive fork), a slice of
+a SLURM array (`--shard-index i --num-shards n`: each array task runs this same launcher on its
+slice), or Ray tasks (`--ray ADDRESS`). They all write shard stores under one dataset folder,
+which the manifest then lists as one dataset.
+"""
+
+import multiprocessing as mp
+import shlex
+import shutil
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from hab_aux import schema
+from hab_aux.errors import UserError
+from hab_aux.generate.plan import GenerateConfig, owed_slots
+from hab_aux.generate.worker import PROGRESS_DIR, WorkerJob, progress_path, run_worker
+from hab_aux.store import build_manifest, open_dataset
+from hab_aux.store.layout import find_shards
+
+MAX_WORKERS_PER_SHARD = 100  # shard ids: shard_index * 100 + worker
+
+
+@dataclass(frozen=True)
+class Launch:
+    episodes: int
+    out: Path
+    workers: int = 1
+    shard_index: int = 0
+    num_shards: int = 1
+    sim_backend: str = "cpu"
+    num_envs: int = 1
+    overwrite: bool = False
+    ray_address: str | None = None
+
+    def __post_init__(self):
+        if self.episodes < 1:
+            raise UserError(f"--episodes must be at least 1, got {self.episodes}")
+        if not 1 <= self.workers <= MAX_WORKERS_PER_SHARD:
+            raise UserError(f"--workers must be in 1..{MAX_WORKERS_PER_SHARD}, got {self.workers}")
+        if self.num_envs < 1 or (self.num_envs > 1 and self.sim_backend == "cpu"):
+            raise UserError(f"--num-envs {self.num_envs}: must be 1 on --sim-backend cpu, >= 1 on gpu")
+
+
+def check_output(out: Path, config: GenerateConfig, overwrite: bool) -> None:
+    """Refuse a folder holding another dataset (task, schema or options) unless --overwrite."""
+    if not out.exists() or not any(out.iterdir()):
+        return
+    shards = find_shards(out)
+    if not shards and not (out / "manifest.json").exists():
+        raise UserError(f"--out {out} is not empty and holds no hab-aux dataset; choose an empty or new folder")
+    problem = None
+    for entry in build_manifest(out)["shards"]:
+        theirs = entry.get("generation", {}).get("config")
+        if entry["schema_version"] != schema.SCHEMA_VERSION:
+            problem = f"schema version {entry['schema_version']} (this is {schema.SCHEMA_VERSION})"
+        elif theirs and GenerateConfig.from_json(theirs) != config:
+            diff = {k: v for k, v in theirs.items() if config.to_json().get(k) != v}
+            problem = f"a dataset made with other options {diff}"
+        if problem:
+            break
+    if problem and not overwrite:
+        raise UserError(f"--out {out} holds {problem}; use the same options to resume, another --out, or --overwrite")
+    if problem:
+        shutil.rmtree(out)
+
+
+def _jobs(config: GenerateConfig, launch: Launch) -> list[WorkerJob]:
+    recorded = []
+    if find_shards(launch.out):
+        dataset = open_dataset(launch.out)
+        recorded = list(zip(dataset.meta_column("episode_seed").tolist(), dataset.meta_column("success").tolist()))
+    owed, next_attempt = owed_slots(launch.episodes, launch.shard_index, launch.num_shards, recorded, config.keep_failures)
+    command = shlex.join(["habaux", *sys.argv[1:]])
+    jobs = []
+    for w in range(launch.workers):
+        mine = {slot: next_attempt[slot] for slot in owed[w :: launch.workers]}
+        if mine:
+            shard = launch.shard_index * MAX_WORKERS_PER_SHARD + w
+            jobs.append(WorkerJob(str(launch.out), shard, config.to_json(), mine, launch.sim_backend, launch.num_envs, command))
+    return jobs
+
+
+def _read_progress(out: Path, jobs: list[WorkerJob]) -> tuple[int, int, int, Counter]:
+    import json
+
+    attempted = kept = steps = 0
+    failures: Counter = Counter()
+    for job in jobs:
+        path = progress_path(out, job.shard_id)
+        if path.exists():
+            p = json.loads(path.read_text())
+            attempted, kept, steps = attempted + p["attempted"], kept + p["kept"], steps + p["steps"]
+            failures.update(p["failures"])
+    return attempted, kept, steps, failures
+
+
+def _submit(jobs: list[WorkerJob], launch: Launch):
+    """Start the workers; return (futures-done check, results getter)."""
+    if launch.ray_address is not None:
+        try:
+            import ray
+        except ImportError as err:
+            raise UserError("--ray needs Ray: pip install 'hab-aux[ray]'") from err
+        ray.init(address=launch.ray_address, ignore_reinit_error=True, log_to_driver=False)
+        refs = [ray.remote(run_worker).options(num_cpus=1).remote(job) for job in jobs]
+        return lambda: not ray.wait(refs, num_returns=len(refs), timeout=0)[1], lambda: ray.get(refs)
+    pool = ProcessPoolExecutor(max_workers=len(jobs), mp_context=mp.get_context("spawn"))
+    futures = [pool.submit(run_worker, job) for job in jobs]
+    return lambda: all(f.done() for f in futures), lambda: [f.result() for f in futures]
+
+
+def generate(config: GenerateConfig, launch: Launch, console: Console) -> dict:
+    """Run (or resume) generation until this shard slice holds its exact count; return the manifest."""
+    check_output(launch.out, config, launch.overwrite)
+    launch.out.mkdir(parents=True, exist_ok=True)
+    jobs = _jobs(config, launch)
+    owed = sum(len(j.next_attempt) for j in jobs)
+    if not owed:
+        console.print(f"{launch.out} already holds the requested episodes; nothing to do")
+        return build_manifest(launch.out)
+    shutil.rmtree(launch.out / PROGRESS_DIR, ignore_errors=True)
+    done, results = _submit(jobs, launch)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(f"{config.task} episodes kept", total=owed, stats="")
+        start = time.time()
+        while True:
+            finished = done()
+            attempted, kept, steps, _ = _read_progress(launch.out, jobs)
+            rate = kept / attempted if attempted else 0.0
+            stats = f"attempted {attempted}, success {rate:.0%}, {steps / max(time.time() - start, 1e-9):.1f} steps/s"
+            bar.update(task, completed=kept, stats=stats)
+            if finished:
+                break
+            time.sleep(0.5)
+    results()  # raises a worker's error, if any
+    attempted, kept, steps, failures = _read_progress(launch.out, jobs)
+    if failures:
+        console.print(f"failed attempts (not kept unless --keep-failures): {dict(failures)}")
+    return build_manifest(launch.out)

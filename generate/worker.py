@@ -1,0 +1,109 @@
+"""One generation worker: owns one shard store, fills the slots it is given, reports progress.
+
+It runs as a local process, a SLURM array task or a Ray task alike: everything it needs is in a
+picklable `WorkerJob`, and it reports progress through a small JSON file that the launcher polls.
+"""
+
+import contextlib
+import fcntl
+import os
+import time
+from collections import Counter, deque
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hab_aux.generate.plan import GenerateConfig, attempt, slot_of
+from hab_aux.store.layout import SHARDS_DIR, shard_name, write_json_atomic
+
+PROGRESS_DIR = ".progress"
+
+
+@dataclass(frozen=True)
+class WorkerJob:
+    root: str
+    shard_id: int
+    config: dict  # GenerateConfig.to_json()
+    next_attempt: dict[int, int]  # owed slot -> first attempt number to try
+    sim_backend: str = "cpu"
+    num_envs: int = 1
+    command: str = ""
+
+
+@dataclass
+class Progress:
+    attempted: int = 0
+    kept: int = 0
+    steps: int = 0
+    started: float = field(default_factory=time.time)
+    failures: Counter = field(default_factory=Counter)
+
+    def to_json(self) -> dict:
+        return {**{k: getattr(self, k) for k in ("attempted", "kept", "steps", "started")}, "failures": dict(self.failures)}
+
+
+def progress_path(root: Path, shard_id: int) -> Path:
+    return root / PROGRESS_DIR / f"shard-{shard_id:05d}.json"
+
+
+@contextlib.contextmanager
+def _exclusive(shard: Path):
+    """One writer per shard: a rerun waits here until an orphaned worker of a killed run has exited."""
+    shard.parent.mkdir(parents=True, exist_ok=True)
+    with open(shard.with_suffix(".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _exit_if_orphaned(parent: int) -> None:
+    """A launcher killed with SIGKILL cannot stop its workers: they stop themselves between episodes."""
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def run_worker(job: WorkerJob) -> dict:
+    """Fill every owed slot of this job; return the final progress."""
+    with _exclusive(Path(job.root) / SHARDS_DIR / shard_name(job.shard_id)):
+        return _fill(job, os.getppid())
+
+
+def _fill(job: WorkerJob, parent: int) -> dict:
+    from hab_aux.eval.policies import policy_factory
+    from hab_aux.generate.envs import make_subtask_env
+    from hab_aux.generate.recorder import record_batch
+    from hab_aux.store import ShardWriter
+
+    root = Path(job.root)
+    config = GenerateConfig.from_json(job.config)
+    make_policy = policy_factory(config.policy)
+    writer = ShardWriter(root, job.shard_id, task=config.task,
+                         generation={"config": config.to_json(), "command": job.command})  # fmt: skip
+    progress, report = Progress(), progress_path(root, job.shard_id)
+    report.parent.mkdir(exist_ok=True)
+    write_json_atomic(report, progress.to_json())
+    first_attempts = [attempt(config, slot, r) for slot, r in sorted(job.next_attempt.items())]
+    for column in config.columns:  # one env at a time: the worker's slots of this column
+        pending = deque(a for a in first_attempts if a.column == column)
+        if not pending:
+            continue
+        env = make_subtask_env(config.task, column.subtask, column.articulation,
+                               sim_backend=job.sim_backend, num_envs=job.num_envs)  # fmt: skip
+        try:
+            policies = [make_policy(env, k) for k in range(env.num_envs)]
+            while pending:
+                _exit_if_orphaned(parent)
+                batch = [pending.popleft() for _ in range(min(env.num_envs, len(pending)))]
+                padded = batch + batch[-1:] * (env.num_envs - len(batch))  # extras are dropped
+                for done, episode in zip(batch, record_batch(env, policies, padded, config)):
+                    progress.attempted += 1
+                    if episode.result.success or config.keep_failures:
+                        writer.add_episode(episode.steps, episode.meta)
+                        progress.kept += 1
+                        progress.steps += episode.meta["length"]
+                    if not episode.result.success:
+                        progress.failures[episode.result.failure_reason] += 1
+                        if not config.keep_failures:
+                            pending.append(attempt(config, done.slot, slot_of(done.episode_seed)[1] + 1))
+                write_json_atomic(report, progress.to_json())
+        finally:
+            env.close()
+    return progress.to_json()

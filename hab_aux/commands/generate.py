@@ -1,0 +1,46 @@
+"""`habaux generate`: roll out a policy (the expert by default) and record a sharded zarr dataset."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from hab_aux.errors import choose
+
+SIM_BACKENDS = ("cpu", "gpu")
+
+
+def command(
+    task: Annotated[str, typer.Option(help="SetTable, TidyHouse or PrepareGroceries.")] = "SetTable",
+    episodes: Annotated[int, typer.Option(help="Episodes to keep (exact; a rerun resumes up to this count).")] = 100,
+    subtasks: Annotated[str | None, typer.Option(help="Comma-separated subset of pick,place,open,close (default: all of the task's).")] = None,
+    split: Annotated[str, typer.Option(help="Layout split: train (default) or val.")] = "train",
+    out: Annotated[Path | None, typer.Option(help="Dataset folder (default: data/<task>).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes on this machine.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seed of layouts, spawns and expert noise.")] = 0,
+    policy: Annotated[str, typer.Option(help="Policy to record: expert (default), random or zero.")] = "expert",
+    keep_failures: Annotated[bool, typer.Option(help="Keep failed episodes too (labelled success=false); each counts.")] = False,
+    max_steps: Annotated[int, typer.Option(help="Step budget per episode (MS-HAB: 200).")] = 200,
+    shard_index: Annotated[int, typer.Option(help="This job's slice of the run, for SLURM arrays ($SLURM_ARRAY_TASK_ID).")] = 0,
+    num_shards: Annotated[int, typer.Option(help="Number of slices the run is split into (the array size).")] = 1,
+    ray: Annotated[str | None, typer.Option("--ray", help="Run workers as Ray tasks on this cluster address ('auto', 'ray://host:10001').")] = None,
+    sim_backend: Annotated[str, typer.Option(help="cpu (physx_cpu + sapien_cpu) or gpu (physx_cuda + sapien_cuda).")] = "cpu",
+    num_envs: Annotated[int, typer.Option(help="Parallel envs per worker (more than 1 needs --sim-backend gpu).")] = 1,
+    overwrite: Annotated[bool, typer.Option(help="Replace a dataset in --out made with other options or schema.")] = False,
+) -> None:
+    """Generate a dataset of expert episodes with multi-view RGB-D and auxiliary labels."""
+    from hab_aux.eval.policies import POLICY_FACTORIES
+    from hab_aux.generate.plan import GenerateConfig
+    from hab_aux.generate.run import Launch, generate
+
+    choose("sim backend", sim_backend, SIM_BACKENDS)
+    choose("policy", policy, POLICY_FACTORIES)
+    config = GenerateConfig.parse(task, subtasks, split=split, seed=seed, policy=policy, keep_failures=keep_failures,
+                                  max_steps=max_steps)  # fmt: skip
+    launch = Launch(episodes=episodes, out=out or Path("data") / config.task, workers=workers, shard_index=shard_index,
+                    num_shards=num_shards, sim_backend=sim_backend, num_envs=num_envs, overwrite=overwrite, ray_address=ray)  # fmt: skip
+    console = Console()
+    manifest = generate(config, launch, console)
+    console.print(f"{launch.out}: {manifest['num_episodes']} episodes, {manifest['num_steps']} steps "
+                  f"in {len(manifest['shards'])} shards")  # fmt: skip

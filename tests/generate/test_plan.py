@@ -1,0 +1,69 @@
+import pytest
+
+from hab_aux.errors import UserError
+from hab_aux.generate.plan import MAX_ATTEMPTS, GenerateConfig, attempt, owed_slots, slot_of
+from hab_aux.tasks import SPLIT_SEED_RANGES
+
+
+def config(**kwargs):
+    return GenerateConfig.parse("SetTable", None, **kwargs)
+
+
+def test_slots_cycle_through_the_columns_and_attempts_get_distinct_homes():
+    c = config()
+    names = [attempt(c, j, 0).column.name for j in range(7)]
+    assert names == ["Pick", "Place", "Open F", "Open D", "Close F", "Close D", "Pick"]
+    attempts = [attempt(c, j, r) for j in range(50) for r in range(3)]
+    assert len({a.layout_seed for a in attempts}) == len(attempts)
+    assert len({a.episode_seed for a in attempts}) == len(attempts)
+    start, stop = SPLIT_SEED_RANGES["train"]
+    assert all(start <= a.layout_seed < stop for a in attempts)
+    assert all(slot_of(a.episode_seed) == (a.slot, r) for a, r in zip(attempts, [0, 1, 2] * 50))
+
+
+def test_val_layouts_are_not_train_layouts():
+    train = {attempt(config(), j, 0).layout_seed for j in range(100)}
+    val = {attempt(config(split="val"), j, 0).layout_seed for j in range(100)}
+    lo, hi = SPLIT_SEED_RANGES["val"]
+    assert not train & val and all(lo <= s < hi for s in val)
+
+
+def test_subtask_filter_keeps_only_those_columns():
+    c = GenerateConfig.parse("SetTable", "open,close")
+    assert [col.name for col in c.columns] == ["Open F", "Open D", "Close F", "Close D"]
+
+
+def test_resume_owes_exactly_the_missing_slots():
+    c = config()
+    recorded = [(attempt(c, 0, 0).episode_seed, True), (attempt(c, 2, 1).episode_seed, True),
+                (attempt(c, 3, 0).episode_seed, False)]  # fmt: skip
+    owed, next_attempt = owed_slots(5, 0, 1, recorded, keep_failures=False)
+    assert owed == [1, 3, 4]
+    assert next_attempt == {1: 0, 3: 1, 4: 0}
+    owed, _ = owed_slots(5, 0, 1, recorded, keep_failures=True)
+    assert owed == [1, 4]
+
+
+def test_shard_slices_partition_the_slots():
+    slices = [owed_slots(10, i, 3, [], False)[0] for i in range(3)]
+    assert sorted(sum(slices, [])) == list(range(10))
+
+
+def test_a_slot_that_always_fails_stops_with_an_error():
+    with pytest.raises(RuntimeError, match="attempts failed"):
+        attempt(config(), 0, MAX_ATTEMPTS)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: owed_slots(0, 0, 1, [], False), "--episodes must be at least 1, got 0"),
+        (lambda: owed_slots(5, 3, 3, [], False), "--shard-index 3 must be in 0..2"),
+        (lambda: GenerateConfig.parse("SetTable", "pick,fly"), "unknown subtask for SetTable 'fly'"),
+        (lambda: GenerateConfig.parse("TidyHouse", "open"), "unknown subtask for TidyHouse 'open'; valid: pick, place"),
+        (lambda: config(max_steps=500), "--max-steps must be in 1..200, got 500"),
+    ],
+)
+def test_bad_input(call, message):
+    with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        call()

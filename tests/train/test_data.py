@@ -1,0 +1,70 @@
+import pickle
+
+import numpy as np
+import pytest
+
+from hab_aux.errors import UserError
+from hab_aux.store import ShardWriter, build_manifest
+from hab_aux.store.synthetic import synthetic_episode
+from hab_aux.train.data import SampleSpec, StepSamples, action_quantiles
+
+EPISODES = [("SetTable", "open", 12), ("TidyHouse", "pick", 9), ("SetTable", "pick", 7)]
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    with ShardWriter(root, 0, task="mixed") as writer:
+        for seed, (task, subtask, steps) in enumerate(EPISODES):
+            data, meta = synthetic_episode(seed + 1, steps=steps, task=task, subtask=subtask)
+            data["action"][:, 0] = np.arange(steps) + 100 * seed  # step t of episode e: 100 e + t
+            writer.add_episode(data, meta)
+    build_manifest(root)
+    return root
+
+
+def spec(**kwargs):
+    return SampleSpec(obs_keys=("head_rgb",), label_keys=("base_pose", "target_pose"), **kwargs)
+
+
+def test_labels_follow_the_paper_allocation(dataset):
+    samples = StepSamples([dataset], spec(), batch_size=4).samples(np.array([0, 12, 21]))
+    # SetTable open: base pose yes, object pose no; TidyHouse pick: the reverse; SetTable pick: both
+    assert [s["base_pose"] is not None for s in samples] == [True, False, True]
+    assert [s["target_pose"] is not None for s in samples] == [False, True, True]
+    assert samples[1]["instruction"].startswith("pick the bowl")
+
+
+def test_history_and_chunks_stay_inside_the_episode(dataset):
+    data = StepSamples([dataset], spec(history=2, chunk=4), batch_size=2)
+    first, last = data.samples(np.array([12, 20]))  # first and last step of episode 1 (12..20)
+    assert first["head_rgb"].shape == (3, 128, 128, 3)
+    read = data._data.steps(np.array([12, 19, 20]), ("head_rgb",))["head_rgb"]
+    assert np.array_equal(first["head_rgb"][0], read[0]) and np.array_equal(first["head_rgb"][2], read[0])
+    assert np.array_equal(last["head_rgb"][1], read[1])
+    assert list(first["action_chunk"][:, 0]) == [100, 101, 102, 103] and first["action_chunk_valid"].all()
+    assert list(last["action_chunk_valid"]) == [True, False, False, False]
+    assert list(last["action_chunk"][:, 0]) == [108] * 4
+
+
+def test_batches_are_a_seeded_permutation_per_epoch(dataset):
+    data = StepSamples([dataset], spec(), batch_size=7, seed=3)
+    per_epoch = data.batches_per_epoch()
+    epoch0 = np.concatenate([data.batch_indices(b) for b in range(per_epoch)])
+    assert len(set(epoch0.tolist())) == per_epoch * 7
+    again = pickle.loads(pickle.dumps(data))  # what a DataLoader worker receives
+    assert np.array_equal(again.batch_indices(per_epoch + 1), data.batch_indices(per_epoch + 1))
+    assert not np.array_equal(data.batch_indices(0), data.batch_indices(per_epoch))
+    assert len(again[0]) == 7
+
+
+def test_a_label_no_episode_provides_is_refused(dataset):
+    with pytest.raises(UserError, match="provides the label"):
+        StepSamples([dataset], SampleSpec(obs_keys=(), label_keys=("hand_seg",)), batch_size=2)
+
+
+def test_action_quantiles_are_cached(dataset, tmp_path):
+    q01, q99 = action_quantiles([dataset], tmp_path)
+    assert q01.shape == (13,) and q99[0] > q01[0]
+    assert len(list(tmp_path.iterdir())) == 1
+    assert np.array_equal(action_quantiles([dataset], tmp_path)[1], q99)

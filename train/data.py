@@ -1,0 +1,152 @@
+"""Training samples from hab-aux datasets: random access over zarr shards, the paper's label allocation.
+
+Samples are dicts of schema step keys plus "instruction" (what `SGVLAProcessor` consumes). A
+label a sample's episode does not provide is set to None, so its loss is masked out rather than
+invented. Batches are read with one `Dataset.steps` call per batch (one read per shard and key),
+in worker processes that each open the stores themselves.
+"""
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from hab_aux.errors import UserError
+from hab_aux.store import Dataset, open_dataset
+
+
+@dataclass(frozen=True)
+class LabelSource:
+    """Episodes whose label `key` trains a decoder: tasks and subtasks (None = any)."""
+
+    key: str
+    tasks: tuple[str, ...] | None = None
+    subtasks: tuple[str, ...] | None = None
+
+    def provides(self, task: str, subtask: str) -> bool:
+        return (self.tasks is None or task in self.tasks) and (self.subtasks is None or subtask in self.subtasks)
+
+
+# SG-VLA's data split by relevance: global position, grasp and joint pose from SetTable (all
+# subtasks); segmentation and object pose from pick/place of every task.
+PAPER_ALLOCATION: tuple[LabelSource, ...] = (
+    LabelSource("base_pose", tasks=("SetTable",)),
+    LabelSource("is_grasped", tasks=("SetTable",)),
+    LabelSource("qpos", tasks=("SetTable",)),
+    LabelSource("target_pose", subtasks=("pick", "place")),
+    LabelSource("head_mask", subtasks=("pick", "place")),
+    LabelSource("hand_mask", subtasks=("pick", "place")),
+)
+
+
+@dataclass(frozen=True)
+class SampleSpec:
+    """What each sample holds."""
+
+    obs_keys: tuple[str, ...]  # images read for the model (with history)
+    label_keys: tuple[str, ...]  # decoder targets
+    history: int = 0  # past frames per image key (clamped at the episode start)
+    chunk: int = 1  # future actions per sample (flow head); past the episode end: invalid
+    allocation: tuple[LabelSource, ...] = PAPER_ALLOCATION
+
+
+class StepSamples:
+    """Map-style dataset: item b is the list of samples of batch b of the current epoch."""
+
+    def __init__(self, paths: list[Path], spec: SampleSpec, batch_size: int, seed: int = 0):
+        self.paths, self.spec, self.batch_size, self.seed = [str(p) for p in paths], spec, batch_size, seed
+        data = self._data
+        if data.num_steps == 0:
+            raise UserError(f"dataset {', '.join(self.paths)} holds no steps")
+        self.num_steps = data.num_steps
+        ends = data.episode_ends
+        self._episode_of_step = np.repeat(np.arange(len(ends)), np.diff(ends, prepend=0))
+        self._starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
+        self._ends = ends.astype(np.int64)
+        meta = {k: data.meta_column(k) for k in ("task", "subtask", "instruction")}
+        self._instruction = meta["instruction"]
+        self._provides = {
+            src.key: np.array([src.provides(t, s) for t, s in zip(meta["task"], meta["subtask"])], bool)
+            for src in spec.allocation
+        }
+        missing = [k for k in spec.label_keys if not self._provides.get(k, np.zeros(1, bool)).any()]
+        if missing:
+            raise UserError(f"no episode in {', '.join(self.paths)} provides the label(s) {', '.join(missing)} "
+                            "under the label allocation; add data of the right task/subtask or turn those decoders off")  # fmt: skip
+
+    @property
+    def _data(self) -> Dataset:
+        """Opened lazily and per process: DataLoader workers each open the stores themselves."""
+        if getattr(self, "_dataset", None) is None:
+            self._dataset = open_dataset(self.paths)
+        return self._dataset
+
+    def __getstate__(self):
+        return {**self.__dict__, "_dataset": None}
+
+    def batches_per_epoch(self) -> int:
+        return self.num_steps // self.batch_size
+
+    def batch_indices(self, batch: int) -> np.ndarray:
+        """Steps of global batch number `batch`: a fresh seeded permutation each epoch, so a resumed run
+        continues with exactly the batches it would have seen."""
+        epoch, b = divmod(batch, self.batches_per_epoch())
+        order = np.random.default_rng([self.seed, epoch]).permutation(self.num_steps)
+        return order[b * self.batch_size : (b + 1) * self.batch_size]
+
+    def __len__(self) -> int:
+        return 1 << 62  # batches are numbered without end; the trainer decides when to stop
+
+    def __getitem__(self, batch: int) -> list[dict]:
+        return self.samples(self.batch_indices(batch))
+
+    def samples(self, steps: np.ndarray) -> list[dict]:
+        spec = self.spec
+        episodes = self._episode_of_step[steps]
+        starts, ends = self._starts[episodes], self._ends[episodes]
+        past = np.maximum(steps[:, None] - np.arange(spec.history, -1, -1)[None], starts[:, None])  # oldest first
+        future = steps[:, None] + np.arange(spec.chunk)[None]
+        future_valid = future < ends[:, None]
+        future = np.minimum(future, ends[:, None] - 1)
+        need = np.unique(np.concatenate([past.ravel(), future.ravel(), steps]))
+        read = self._data.steps(need, tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, "action"))))
+        row = {int(s): r for r, s in enumerate(need)}
+        out = []
+        for i, (step, episode) in enumerate(zip(steps, episodes)):
+            r = row[int(step)]
+            sample = {"instruction": str(self._instruction[episode]), "action": read["action"][r]}
+            for key in spec.obs_keys:
+                rows = [row[int(s)] for s in past[i]]
+                sample[key] = read[key][rows] if spec.history else read[key][r]
+            for key in spec.label_keys:
+                sample[key] = read[key][r] if self._provides[key][episode] else None
+            if spec.chunk > 1:
+                sample["action_chunk"] = read["action"][[row[int(s)] for s in future[i]]]
+                sample["action_chunk_valid"] = future_valid[i]
+            out.append(sample)
+        return out
+
+
+def dataset_fingerprint(paths: list[Path]) -> str:
+    """Changes when any dataset gains, loses or changes a shard."""
+    parts = []
+    for p in paths:
+        manifest = json.loads((Path(p) / "manifest.json").read_text())
+        parts.append([str(Path(p).resolve()), [(s["path"], s["num_steps"]) for s in manifest["shards"]]])
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
+
+
+def action_quantiles(paths: list[Path], cache_dir: Path) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dim 1st/99th percentiles of every action, computed once per dataset set and cached."""
+    cache = cache_dir / f"action-stats-{dataset_fingerprint(paths)}.json"
+    if cache.exists():
+        d = json.loads(cache.read_text())
+        return np.asarray(d["q01"], np.float32), np.asarray(d["q99"], np.float32)
+    data = open_dataset([str(p) for p in paths])
+    actions = np.concatenate([s.array("action")[: s.num_steps] for s in data.shards])
+    q01, q99 = np.quantile(actions, 0.01, axis=0), np.quantile(actions, 0.99, axis=0)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"q01": q01.tolist(), "q99": q99.tolist(), "num_steps": len(actions)}))
+    return q01.astype(np.float32), q99.astype(np.float32)
