@@ -50,6 +50,7 @@ class SampleSpec:
     history: int = 0  # past frames per image key (clamped at the episode start)
     chunk: int = 1  # future actions per sample (flow head); past the episode end: invalid
     allocation: tuple[LabelSource, ...] = PAPER_ALLOCATION
+    subtasks: tuple[str, ...] | None = None  # sample only episodes of these subtasks
 
 
 class StepSamples:
@@ -58,14 +59,18 @@ class StepSamples:
     def __init__(self, paths: list[Path], spec: SampleSpec, batch_size: int, seed: int = 0):
         self.paths, self.spec, self.batch_size, self.seed = [str(p) for p in paths], spec, batch_size, seed
         data = self._data
-        if data.num_steps == 0:
-            raise UserError(f"dataset {', '.join(self.paths)} holds no steps")
-        self.num_steps = data.num_steps
         ends = data.episode_ends
         self._episode_of_step = np.repeat(np.arange(len(ends)), np.diff(ends, prepend=0))
         self._starts = np.concatenate([[0], ends[:-1]]).astype(np.int64)
         self._ends = ends.astype(np.int64)
         meta = {k: data.meta_column(k) for k in ("task", "subtask", "instruction")}
+        wanted = np.ones(len(ends), bool) if spec.subtasks is None else np.isin(meta["subtask"], spec.subtasks)
+        self._steps = np.nonzero(wanted[self._episode_of_step])[0]
+        self.num_steps = len(self._steps)
+        if self.num_steps < batch_size:
+            which = "" if spec.subtasks is None else f" of subtasks {', '.join(spec.subtasks)}"
+            raise UserError(f"dataset {', '.join(self.paths)} holds {self.num_steps} steps{which}; "
+                            f"a batch needs {batch_size}")  # fmt: skip
         self._instruction = meta["instruction"]
         self._provides = {
             src.key: np.array([src.provides(t, s) for t, s in zip(meta["task"], meta["subtask"])], bool)
@@ -93,7 +98,7 @@ class StepSamples:
         """Steps of global batch number `batch`: a fresh seeded permutation each epoch, so a resumed run
         continues with exactly the batches it would have seen."""
         epoch, b = divmod(batch, self.batches_per_epoch())
-        order = np.random.default_rng([self.seed, epoch]).permutation(self.num_steps)
+        order = np.random.default_rng([self.seed, epoch]).permutation(self._steps)
         return order[b * self.batch_size : (b + 1) * self.batch_size]
 
     def __len__(self) -> int:

@@ -68,3 +68,12 @@ def test_action_quantiles_are_cached(dataset, tmp_path):
     assert q01.shape == (13,) and q99[0] > q01[0]
     assert len(list(tmp_path.iterdir())) == 1
     assert np.array_equal(action_quantiles([dataset], tmp_path)[1], q99)
+
+
+def test_subtask_filter_and_empty_data(dataset):
+    data = StepSamples([dataset], spec(subtasks=("pick",)), batch_size=4)
+    assert data.num_steps == 9 + 7
+    picked = np.concatenate([data.batch_indices(b) for b in range(data.batches_per_epoch())])
+    assert picked.min() >= 12
+    with pytest.raises(UserError, match="holds 0 steps of subtasks close"):
+        StepSamples([dataset], spec(subtasks=("close",)), batch_size=4)

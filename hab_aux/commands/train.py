@@ -1,0 +1,69 @@
+"""`habaux train`: progressive three-stage co-training of SG-VLA on generated datasets."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hab_aux.errors import UserError
+
+
+def _list_recipes(console: Console) -> None:
+    from hab_aux.train.recipes import RECIPES
+
+    table = Table(title="training recipes (habaux train --recipe NAME)")
+    for column in ("recipe", "paper row", "decoders", "schedule", "data"):
+        table.add_column(column)
+    for r in RECIPES.values():
+        schedule = " + ".join(f"{p.stage} {p.epochs:g} ep" if p.epochs else f"{p.stage} {p.steps} steps" for p in r.phases)
+        data = "pick/place episodes" if r.subtasks else "all episodes"
+        table.add_row(r.name, r.paper_row, ", ".join(r.decoders) or "-", schedule + (" (flow head)" if r.flow else ""), data)
+    console.print(table)
+
+
+def command(
+    data: Annotated[str | None, typer.Option(help="Dataset folder(s), comma-separated.")] = None,
+    preset: Annotated[str, typer.Option(help="Model preset: tiny (CPU, random weights) or sgvla-1.3b (hub or local weights).")] = "tiny",
+    recipe: Annotated[str, typer.Option(help="Training recipe (see --list).")] = "sgvla",
+    out: Annotated[Path | None, typer.Option(help="Run folder: checkpoints, state, metrics.")] = None,
+    resume: Annotated[bool, typer.Option(help="Continue the run in --out from its saved state.")] = False,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after this many optimizer steps (smoke runs, budgets).")] = None,
+    schedule: Annotated[str | None, typer.Option(help="Stage schedule: adapt=300,joint=700 (steps) or adapt=3ep,joint=7ep.")] = None,
+    batch_size: Annotated[int, typer.Option(help="Samples per micro-batch per GPU/process.")] = 8,
+    grad_accum: Annotated[int, typer.Option(help="Micro-batches per optimizer step.")] = 1,
+    lr: Annotated[float, typer.Option(help="Adam learning rate (constant; the paper's 2e-5).")] = 2e-5,
+    seed: Annotated[int, typer.Option(help="Seed of initialisation and data order.")] = 0,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Model config override, repeatable: flow.enabled=true, inputs.depth=false, inputs.history=4.")] = None,
+    num_workers: Annotated[int, typer.Option(help="Data-loader worker processes.")] = 2,
+    save_every: Annotated[int, typer.Option(help="Save state and a checkpoint every N steps (and at the end).")] = 200,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    list_: Annotated[bool, typer.Option("--list", help="List the recipes and exit.")] = False,
+) -> None:
+    """Train SG-VLA with a named recipe; run under torchrun for several GPUs (DDP)."""
+    console = Console()
+    if list_:
+        _list_recipes(console)
+        return
+    if not data or out is None:
+        raise UserError("--data and --out are required (or --list)")
+    from hab_aux.train.trainer import TrainConfig, train
+
+    config = TrainConfig(
+        data=tuple(p.strip() for p in data.split(",") if p.strip()), out=str(out), preset=preset, recipe=recipe,
+        overrides=tuple(set_ or ()), schedule=schedule, batch_size=batch_size, grad_accum=grad_accum, lr=lr,
+        seed=seed, max_steps=max_steps, num_workers=num_workers, save_every=save_every, device=device,
+    )  # fmt: skip
+    checkpoint = train(config, console, resume=resume)
+    console.print(f"checkpoint: {checkpoint}")
+
+
+def plot_command(
+    run: Annotated[Path, typer.Argument(help="A training run folder.")],
+    out: Annotated[Path | None, typer.Option(help="PNG path (default: RUN/losses.png).")] = None,
+) -> None:
+    """Write a run's loss curves as a PNG."""
+    from hab_aux.train.plot import plot_run
+
+    Console().print(f"wrote {plot_run(run, out or run / 'losses.png')}")

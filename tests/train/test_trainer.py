@@ -1,0 +1,108 @@
+"""The training loop on tiny synthetic datasets: exact resume, stage switches, refusals, plots."""
+
+import json
+
+import pytest
+import torch
+from rich.console import Console
+from safetensors.torch import load_file
+
+from hab_aux.errors import UserError
+from hab_aux.store import ShardWriter, build_manifest
+from hab_aux.store.synthetic import synthetic_episode
+from hab_aux.train.plot import plot_run
+from hab_aux.train.trainer import TrainConfig, train
+
+QUIET = Console(quiet=True)
+
+
+def make_dataset(root, episodes):
+    with ShardWriter(root, 0, task=episodes[0][0]) as writer:
+        for i, (task, subtask) in enumerate(episodes):
+            data, meta = synthetic_episode(i + 1, steps=12, task=task, subtask=subtask)
+            writer.add_episode(data, meta)
+    build_manifest(root)
+    return root
+
+
+@pytest.fixture(scope="module")
+def settable(tmp_path_factory):
+    return make_dataset(tmp_path_factory.mktemp("settable"), [("SetTable", s) for s in ("pick", "place", "open", "close")])
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path, monkeypatch):
+    torch.set_num_threads(1)
+    monkeypatch.setattr("hab_aux.train.trainer.CACHE", tmp_path / "cache")
+
+
+def config(data, out, **kwargs):
+    base = {"batch_size": 3, "num_workers": 0, "save_every": 2, "schedule": "adapt=2,joint=2", "lr": 1e-3}
+    return TrainConfig(data=(str(data),), out=str(out), **{**base, **kwargs})
+
+
+def weights(checkpoint):
+    state = load_file(str(checkpoint / "model.safetensors"))
+    llm = load_file(str(checkpoint / "llm" / "model.safetensors"))
+    return {**state, **{f"llm.{k}": v for k, v in llm.items()}}
+
+
+def test_two_steps_resume_two_steps_equals_four_steps(settable, tmp_path):
+    straight = train(config(settable, tmp_path / "a"), QUIET)
+    train(config(settable, tmp_path / "b", max_steps=2), QUIET)
+    resumed = train(config(settable, tmp_path / "b"), QUIET, resume=True)
+    assert straight.name == resumed.name == "step-0000004"
+    a, b = weights(straight), weights(resumed)
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    records = [json.loads(line) for line in (tmp_path / "b" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in records] == [1, 2, 3, 4]
+    assert [r["stage"] for r in records] == ["adapt", "adapt", "joint", "joint"]
+
+
+def test_the_stage_switch_changes_which_parameters_train(settable, tmp_path):
+    run = train(config(settable, tmp_path / "run", recipe="sgvla-flow", schedule="adapt=2,expert=2"), QUIET)
+    before, after = weights(run.parent / "step-0000002"), weights(run)
+    changed = {k.split(".")[0] for k in before if not torch.equal(before[k], after[k])}
+    assert changed == {"flow"}  # in the expert stage the backbone and decoders are frozen
+    first = train(config(settable, tmp_path / "run2", recipe="sgvla-flow", schedule="adapt=2,expert=2", max_steps=1), QUIET)
+    moved = {k.split(".")[0] for k in before if not torch.equal(weights(first)[k], before[k])}
+    assert {"llm", "projector", "decoders"} <= moved and "flow" not in moved  # adapt: no flow loss yet
+
+
+def test_a_recipe_needing_labels_the_data_lacks_is_refused(tmp_path):
+    tidy = make_dataset(tmp_path / "tidy", [("TidyHouse", "pick"), ("TidyHouse", "place")])
+    with pytest.raises(UserError, match="provides the label.*is_grasped"):
+        train(config(tidy, tmp_path / "run", recipe="grasp"), QUIET)
+
+
+def test_resume_refuses_another_config_and_a_fresh_run_refuses_an_old_folder(settable, tmp_path):
+    train(config(settable, tmp_path / "run", max_steps=1), QUIET)
+    with pytest.raises(UserError, match="--resume with a different config: lr was 0.001, now 0.01"):
+        train(TrainConfig(data=(str(settable),), out=str(tmp_path / "run"), batch_size=3, num_workers=0,
+                          schedule="adapt=2,joint=2", lr=1e-2), QUIET, resume=True)  # fmt: skip
+    with pytest.raises(UserError, match="already holds a run"):
+        train(config(settable, tmp_path / "run"), QUIET)
+    with pytest.raises(UserError, match="holds no training state"):
+        train(config(settable, tmp_path / "empty"), QUIET, resume=True)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"recipe": "magic"}, "unknown recipe 'magic'"),
+        ({"schedule": "warmup=3"}, "unknown stage 'warmup'"),
+        ({"schedule": "adapt=three"}, "must look like stage=STEPS"),
+        ({"batch_size": 0}, "--batch-size must be at least 1"),
+    ],
+)
+def test_bad_training_input(settable, tmp_path, kwargs, message):
+    base = {"data": (str(settable),), "out": str(tmp_path / "run"), "num_workers": 0, **kwargs}
+    with pytest.raises(UserError, match=message):
+        train(TrainConfig(**base), QUIET)
+
+
+def test_plot_writes_a_png(settable, tmp_path):
+    train(config(settable, tmp_path / "run"), QUIET)
+    png = plot_run(tmp_path / "run", tmp_path / "losses.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,88 @@
+"""A training run's folder: its identity, full training state for --resume, inference checkpoints.
+
+    RUN/
+      train_config.json      what defines the run; --resume refuses a different one
+      state.pt               model + optimizer + step + RNG (the data position is the step)
+      checkpoints/step-N/    save_pretrained: weights, config, norm stats, tokenizer (inference only)
+      checkpoints/latest     name of the newest checkpoint folder
+      metrics.jsonl, tb/     losses per step
+"""
+
+import json
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hab_aux.errors import UserError
+from hab_aux.train.checkpoint import save_pretrained
+
+CONFIG = "train_config.json"
+STATE = "state.pt"
+
+
+def check_run(run: Path, identity: dict, resume: bool) -> None:
+    """A new run needs a fresh folder; a resumed one the same identity."""
+    saved = run / CONFIG
+    if not resume:
+        if saved.exists():
+            raise UserError(f"--out {run} already holds a run; pass --resume to continue it, or choose another --out")
+        return
+    if not (run / STATE).exists():
+        raise UserError(f"--resume: {run} holds no training state ({STATE}); start it without --resume")
+    old = json.loads(saved.read_text())
+    diff = sorted(k for k in old.keys() | identity.keys() if old.get(k) != identity.get(k))
+    if diff:
+        first = diff[0]
+        raise UserError(f"--resume with a different config: {first} was {old.get(first)!r}, now {identity.get(first)!r}"
+                        + (f" (and {', '.join(diff[1:])})" if diff[1:] else ""))  # fmt: skip
+
+
+def write_identity(run: Path, identity: dict) -> None:
+    run.mkdir(parents=True, exist_ok=True)
+    (run / CONFIG).write_text(json.dumps(identity, indent=2))
+
+
+def save_state(run: Path, model, optimizer, step: int) -> None:
+    state = {
+        "step": step,
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
+    }
+    if torch.cuda.is_available():
+        state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
+    tmp = run / f".{STATE}.tmp"
+    torch.save(state, tmp)
+    os.replace(tmp, run / STATE)  # a crash mid-save keeps the previous state
+
+
+def load_state(run: Path, model, optimizer) -> int:
+    state = torch.load(run / STATE, map_location="cpu", weights_only=False)
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    torch.set_rng_state(state["rng"]["torch"])
+    np.random.set_state(state["rng"]["numpy"])
+    random.setstate(state["rng"]["python"])
+    if "cuda" in state["rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["rng"]["cuda"])
+    return int(state["step"])
+
+
+def save_checkpoint(run: Path, model, step: int) -> Path:
+    folder = save_pretrained(model, run / "checkpoints" / f"step-{step:07d}")
+    (run / "checkpoints" / "latest").write_text(folder.name)
+    return folder
+
+
+def latest_checkpoint(run: Path) -> Path:
+    """RUN, RUN/checkpoints/step-N or a save_pretrained folder -> the checkpoint folder to load."""
+    run = Path(run)
+    pointer = run / "checkpoints" / "latest"
+    if pointer.exists():
+        return run / "checkpoints" / pointer.read_text().strip()
+    if (run / "config.json").exists():
+        return run
+    raise UserError(f"{run} is neither a training run with checkpoints nor a checkpoint folder (config.json)")

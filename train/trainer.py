@@ -1,0 +1,184 @@
+"""The training loop: progressive stages as data, gradient accumulation, DDP, exact resume, logs.
+
+Batch b of the run is a pure function of (datasets, seed, b) (`StepSamples.batch_indices`), so the
+data position of a resumed run is its step count; together with the saved model, optimizer and
+RNG states, 2 steps + resume + 2 steps equals 4 steps.
+Under torchrun each rank reads every world-size-th batch and DDP averages the gradients.
+"""
+
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from hab_aux.errors import UserError
+from hab_aux.train.data import SampleSpec, StepSamples, action_quantiles
+from hab_aux.train.metrics import MetricsLog
+from hab_aux.train.model.action_tokenizer import ActionStats
+from hab_aux.train.model.build import build_model, make_processor
+from hab_aux.train.presets import get_preset, override
+from hab_aux.train.recipes import get_recipe, parse_schedule, stage_at, total_steps
+from hab_aux.train.run_dir import check_run, latest_checkpoint, load_state, save_checkpoint, save_state, write_identity
+
+CACHE = Path(os.environ.get("HABAUX_CACHE", Path.home() / ".cache" / "hab-aux"))
+# How a run executes, not what it learns: free to change on --resume.
+EXECUTION_FIELDS = ("max_steps", "num_workers", "save_every", "device")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: tuple[str, ...]
+    out: str
+    preset: str = "tiny"
+    recipe: str = "sgvla"
+    overrides: tuple[str, ...] = ()
+    schedule: str | None = None
+    batch_size: int = 8  # samples per micro-batch per rank
+    grad_accum: int = 1
+    lr: float = 2e-5
+    seed: int = 0
+    max_steps: int | None = None
+    num_workers: int = 2
+    save_every: int = 200
+    device: str = "auto"
+
+    def __post_init__(self):
+        for name in ("batch_size", "grad_accum", "save_every"):
+            if getattr(self, name) < 1:
+                raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise UserError(f"--max-steps must be at least 1, got {self.max_steps}")
+        if not self.data:
+            raise UserError("--data needs at least one dataset folder")
+
+    def identity(self, world_size: int) -> dict:
+        d = {k: v for k, v in asdict(self).items() if k not in EXECUTION_FIELDS}
+        return {**d, "data": [str(Path(p).resolve()) for p in self.data], "overrides": list(self.overrides),
+                "world_size": world_size}  # fmt: skip
+
+
+class _BatchNumbers(torch.utils.data.Sampler):
+    """Batch numbers for this rank from `start` on, without end."""
+
+    def __init__(self, start: int, rank: int, world: int):
+        self.start, self.rank, self.world = start, rank, world
+
+    def __iter__(self):
+        b = self.start
+        while True:
+            yield b * self.world + self.rank
+            b += 1
+
+
+class _Collate:
+    def __init__(self, processor):
+        self.processor = processor
+
+    def __call__(self, samples: list[dict]):
+        return self.processor(samples)
+
+
+def _device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0))) if torch.cuda.is_available() else torch.device("cpu")
+    return torch.device(name)
+
+
+def _distributed() -> tuple[int, int]:
+    world = int(os.environ.get("WORLD_SIZE", 1))
+    if world > 1 and not torch.distributed.is_initialized():
+        torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return (torch.distributed.get_rank() if world > 1 else 0), world
+
+
+def build_run(config: TrainConfig, world: int):
+    """Model config, samples and action stats for a run (shared by training and `--list`-style checks)."""
+    recipe = get_recipe(config.recipe)
+    model_config = recipe.model_config(override(get_preset(config.preset), list(config.overrides)))
+    phases = parse_schedule(recipe, config.schedule)
+    for phase in phases:
+        model_config.stage(phase.stage)  # unknown stage names fail here, with the valid ones
+    keys = tuple(dict.fromkeys(slot.split(":")[1] for slot in model_config.inputs.image_slots()))
+    spec = SampleSpec(
+        obs_keys=keys,
+        label_keys=tuple(dict.fromkeys(d.target for d in model_config.enabled_decoders)),
+        history=model_config.inputs.history,
+        chunk=model_config.flow.chunk if model_config.flow.enabled else 1,
+        subtasks=recipe.subtasks,
+    )
+    samples = StepSamples([Path(p) for p in config.data], spec, config.batch_size, config.seed)
+    stats = ActionStats(*action_quantiles([Path(p) for p in config.data], CACHE))
+    steps_per_epoch = max(1, samples.batches_per_epoch() // (config.grad_accum * world))
+    return model_config, phases, samples, stats, steps_per_epoch
+
+
+def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
+    """Train (or resume) a run; return the final inference checkpoint folder."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # one "Writing model shards" bar per checkpoint drowns the run's own
+    rank, world = _distributed()
+    run, device = Path(config.out), _device(config.device)
+    identity = config.identity(world)
+    check_run(run, identity, resume)
+    model_config, phases, samples, stats, steps_per_epoch = build_run(config, world)
+    last = total_steps(phases, steps_per_epoch)
+    if config.max_steps is not None:
+        last = min(last, config.max_steps)
+    torch.manual_seed(config.seed)
+    model = build_model(model_config, stats).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    step = load_state(run, model, optimizer) if resume else 0
+    if rank == 0:
+        write_identity(run, identity)
+    loader = torch.utils.data.DataLoader(
+        samples, batch_size=None, sampler=_BatchNumbers(step * config.grad_accum, rank, world),
+        collate_fn=_Collate(make_processor(model)), num_workers=config.num_workers,
+        prefetch_factor=4 if config.num_workers else None,
+    )  # fmt: skip
+    batches = iter(loader)
+    log = MetricsLog(run, enabled=rank == 0)
+    autocast = torch.autocast("cuda", dtype=torch.bfloat16, enabled=device.type == "cuda")
+    stage_name, wrapped = None, model
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console, disable=rank != 0) as progress:
+        bar = progress.add_task(f"{config.recipe} ({config.preset})", total=last, completed=step, info="")
+        while step < last:
+            stage = stage_at(phases, steps_per_epoch, step)
+            if stage != stage_name:  # a new stage decides which parameters train; DDP follows it
+                stage_name = stage
+                model.set_stage(model_config.stage(stage))
+                if world > 1:
+                    wrapped = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+            started, waited = time.perf_counter(), 0.0
+            optimizer.zero_grad(set_to_none=True)
+            sums: dict[str, float] = {}
+            for _ in range(config.grad_accum):
+                t = time.perf_counter()
+                batch = next(batches).to(device)
+                waited += time.perf_counter() - t
+                with autocast:
+                    losses = wrapped(batch, stage)
+                (losses["total"] / config.grad_accum).backward()
+                for k, v in losses.items():
+                    sums[k] = sums.get(k, 0.0) + float(v.detach()) / config.grad_accum
+            optimizer.step()
+            step += 1
+            elapsed = time.perf_counter() - started
+            record = {"stage": stage, "epoch": step / steps_per_epoch, **{f"loss/{k}": v for k, v in sums.items()},
+                      "samples_per_s": config.batch_size * config.grad_accum * world / elapsed,
+                      "data_wait_fraction": waited / elapsed}  # fmt: skip
+            log.log(step, record)
+            progress.update(bar, completed=step, info=f"{stage} loss {sums['total']:.4f}")
+            if rank == 0 and (step % config.save_every == 0 or step == last):
+                save_state(run, model, optimizer, step)
+                save_checkpoint(run, model, step)
+    log.close()
+    if world > 1:
+        torch.distributed.barrier()
+    return latest_checkpoint(run)
