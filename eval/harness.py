@@ -7,10 +7,10 @@ from pathlib import Path
 from rich.progress import Progress
 
 from hab_aux.errors import UserError
+from hab_aux.eval.policies import PolicyFactory
 from hab_aux.eval.report import ColumnResult
 from hab_aux.eval.rollout import run_batch
 from hab_aux.eval.video import side_by_side, write_video
-from hab_aux.policy import Policy
 from hab_aux.tasks import MAX_EPISODE_STEPS, Column, Task, seed_range
 
 
@@ -43,7 +43,7 @@ def layout_seeds(config: EvalConfig) -> list[int]:
 def evaluate_column(
     task: Task,
     column: Column,
-    make_policy: Callable[[object, int], Policy],
+    make_policy: PolicyFactory,
     config: EvalConfig,
     progress: Progress | None = None,
     label: str = "",
@@ -61,7 +61,7 @@ def evaluate_column(
     results = []
     bar = progress.add_task(f"{label} {column.name}", total=len(seeds)) if progress else None
     try:
-        policies = [make_policy(env, k) for k in range(env.num_envs)]
+        policies = [make_policy(env, k, column) for k in range(env.num_envs)]
         for i in range(0, len(seeds), env.num_envs):
             batch = seeds[i : i + env.num_envs]
             batch = batch + batch[-1:] * (env.num_envs - len(batch))  # pad the last batch; extras dropped
@@ -79,7 +79,7 @@ def evaluate_column(
     return ColumnResult(column.name, results)
 
 
-def evaluate_task(task: Task, policies: dict[str, Callable[[object, int], Policy]], config: EvalConfig,
+def evaluate_task(task: Task, policies: dict[str, PolicyFactory], config: EvalConfig,
                   progress: Progress | None = None, make_env: Callable | None = None) -> dict[str, list[ColumnResult]]:  # fmt: skip
     """Success per column for each named policy: {policy: [ColumnResult per column]}."""
     return {

@@ -1,24 +1,51 @@
-"""Build policies by name for the eval harness."""
+"""Build policies by name (or from a checkpoint) for the eval harness and the dataset generator.
+
+A factory takes (env, sub-env index k, column) and returns a fresh policy for sub-env k; the
+column lets a checkpoint pick its head per subtask.
+"""
 
 from collections.abc import Callable
+from pathlib import Path
 
 from hab_aux.errors import choose
 from hab_aux.policy import Policy, RandomPolicy, ZeroPolicy
+from hab_aux.tasks import Column
+
+PolicyFactory = Callable[[object, int, Column], Policy]
+HEAD_CHOICES = ("auto", "tokens", "flow")
+# The paper's task-adaptive choice: continuous actions for manipulation, tokens for mobility-heavy subtasks.
+AUTO_HEAD = {"pick": "flow", "place": "flow", "open": "tokens", "close": "tokens"}
 
 
-def _expert(env, seed: int) -> Policy:
+def _expert(env, k: int, column: Column) -> Policy:
     from hab_aux.generate.experts import make_expert  # needs the simulator
 
-    return make_expert(env, seed=seed)
+    return make_expert(env, seed=k)
 
 
-# Each factory takes (env, sub-env index) and returns a fresh policy instance.
-POLICY_FACTORIES: dict[str, Callable[[object, int], Policy]] = {
-    "random": lambda env, k: RandomPolicy(seed=k),
-    "zero": lambda env, k: ZeroPolicy(),
-    "expert": lambda env, k: _expert(env, k),
+POLICY_FACTORIES: dict[str, PolicyFactory] = {
+    "random": lambda env, k, column: RandomPolicy(seed=k),
+    "zero": lambda env, k, column: ZeroPolicy(),
+    "expert": _expert,
 }
 
 
-def policy_factory(name: str) -> Callable[[object, int], Policy]:
+def policy_factory(name: str) -> PolicyFactory:
     return POLICY_FACTORIES[choose("policy", name, POLICY_FACTORIES)]
+
+
+def checkpoint_factory(path: Path, head: str = "auto", device: str = "cpu") -> PolicyFactory:
+    """Load a trained SG-VLA once; each call wraps it in a policy with the head for that column."""
+    choose("head", head, HEAD_CHOICES)
+    from hab_aux.train.policy import SGVLAPolicy
+    from hab_aux.train.run_dir import latest_checkpoint
+
+    model = SGVLAPolicy.from_checkpoint(latest_checkpoint(path), device=device).model
+
+    def make(env, k: int, column: Column) -> Policy:
+        chosen = head
+        if head == "auto":
+            chosen = AUTO_HEAD[column.subtask] if model.flow is not None else "tokens"
+        return SGVLAPolicy(model, head=chosen, seed=k)
+
+    return make

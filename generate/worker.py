@@ -88,7 +88,7 @@ def _fill(job: WorkerJob, parent: int) -> dict:
         env = make_subtask_env(config.task, column.subtask, column.articulation,
                                sim_backend=job.sim_backend, num_envs=job.num_envs)  # fmt: skip
         try:
-            policies = [make_policy(env, k) for k in range(env.num_envs)]
+            policies = [make_policy(env, k, column) for k in range(env.num_envs)]
             while pending:
                 _exit_if_orphaned(parent)
                 batch = [pending.popleft() for _ in range(min(env.num_envs, len(pending)))]

@@ -14,7 +14,10 @@ SIM_BACKENDS = ("cpu", "gpu")
 
 
 def command(
-    policy: Annotated[str, typer.Option(help="Comma-separated policies: random, zero, expert.")] = "random",
+    policy: Annotated[str | None, typer.Option(help="Comma-separated policies: random, zero, expert, or none (default: random; expert,random beside a --checkpoint).")] = None,
+    checkpoint: Annotated[Path | None, typer.Option(help="A training run (its latest checkpoint) or a checkpoint folder.")] = None,
+    head: Annotated[str, typer.Option(help="Checkpoint head: auto (flow for pick/place, tokens for open/close), tokens or flow.")] = "auto",
+    device: Annotated[str, typer.Option(help="Device for the checkpoint: cpu, cuda, cuda:N.")] = "cpu",
     task: Annotated[str, typer.Option(help="SetTable, TidyHouse or PrepareGroceries.")] = "SetTable",
     episodes: Annotated[int, typer.Option(help="Episodes per column.")] = 30,
     split: Annotated[str, typer.Option(help="Layout split: val (default) or train.")] = "val",
@@ -24,18 +27,24 @@ def command(
     sim_backend: Annotated[str, typer.Option(help="cpu (physx_cpu + sapien_cpu) or gpu (physx_cuda + sapien_cuda).")] = "cpu",
     num_envs: Annotated[int, typer.Option(help="Parallel envs per process (more than 1 needs --sim-backend gpu).")] = 1,
 ) -> None:
-    """Evaluate policies on every subtask column of a task and print the success table."""
+    """Evaluate policies or a trained checkpoint on every subtask column of a task and print the success table."""
     from hab_aux.eval.harness import EvalConfig, evaluate_task
-    from hab_aux.eval.policies import policy_factory
+    from hab_aux.eval.policies import HEAD_CHOICES, checkpoint_factory, policy_factory
     from hab_aux.eval.report import success_table, write_json
 
     the_task = get_task(task)
     choose("sim backend", sim_backend, SIM_BACKENDS)
     if num_envs > 1 and sim_backend == "cpu":
         raise UserError(f"--num-envs {num_envs} needs --sim-backend gpu; the CPU simulator runs one env per process")
-    factories = {name: policy_factory(name) for name in (p.strip() for p in policy.split(",")) if name}
+    choose("head", head, HEAD_CHOICES)
+    if policy is None:
+        policy = "expert,random" if checkpoint else "random"
+    names = [p.strip() for p in policy.split(",") if p.strip() and p.strip() != "none"]
+    factories = {name: policy_factory(name) for name in names}
+    if checkpoint is not None:
+        factories = {f"sgvla {checkpoint.name} ({head})": checkpoint_factory(checkpoint, head, device), **factories}
     if not factories:
-        raise UserError(f"empty --policy {policy!r}; valid: random, zero, expert")
+        raise UserError(f"no policy to evaluate in --policy {policy!r}; valid: random, zero, expert, or a --checkpoint")
     config = EvalConfig(episodes=episodes, split=split, seed=seed, sim_backend=sim_backend, num_envs=num_envs, video_dir=video)
     console = Console()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())

@@ -59,7 +59,7 @@ def test_batched_envs_keep_per_env_results():
 def test_settable_report_has_six_columns_in_paper_order(tmp_path):
     task = get_task("SetTable")
     config = EvalConfig(episodes=3)
-    rows = evaluate_task(task, {"push": lambda env, k: PushPolicy(), "zero": lambda env, k: ZeroPolicy()}, config,
+    rows = evaluate_task(task, {"push": lambda env, k, column: PushPolicy(), "zero": lambda env, k, column: ZeroPolicy()}, config,
                          make_env=partial(FakeEnv, needed=2))  # fmt: skip
     write_json(tmp_path / "out.json", task.name, config.split, rows)
     report = json.loads((tmp_path / "out.json").read_text())
@@ -80,7 +80,7 @@ def test_eval_uses_val_layouts_shared_across_columns_and_batches():
         envs.append(FakeEnv(*args, **kwargs))
         return envs[-1]
 
-    rows = evaluate_task(get_task("TidyHouse"), {"zero": lambda env, k: ZeroPolicy()}, config, make_env=make_env)
+    rows = evaluate_task(get_task("TidyHouse"), {"zero": lambda env, k, column: ZeroPolicy()}, config, make_env=make_env)
     assert [len(c.episodes) for c in rows["zero"]] == [5, 5]
     assert envs[0].resets == [[start, start + 1], [start + 2, start + 3], [start + 4, start + 4]]
     assert all(env.closed for env in envs)
@@ -88,7 +88,7 @@ def test_eval_uses_val_layouts_shared_across_columns_and_batches():
 
 def test_video_frames_are_written(tmp_path):
     config = EvalConfig(episodes=1, video_dir=tmp_path)
-    evaluate_task(get_task("TidyHouse"), {"push": lambda env, k: PushPolicy()}, config, make_env=partial(FakeEnv, needed=3))
+    evaluate_task(get_task("TidyHouse"), {"push": lambda env, k, column: PushPolicy()}, config, make_env=partial(FakeEnv, needed=3))
     videos = sorted(p.name for p in tmp_path.iterdir())
     assert len(videos) == 2 and all(v.endswith("_ok.mp4") for v in videos)
     import imageio.v3 as iio
