@@ -106,3 +106,24 @@ def test_plot_writes_a_png(settable, tmp_path):
     train(config(settable, tmp_path / "run"), QUIET)
     png = plot_run(tmp_path / "run", tmp_path / "losses.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_torchrun_ddp_two_ranks_trains_across_a_stage_switch(settable, tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    torchrun = Path(sys.executable).with_name("torchrun")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HABAUX_CACHE": str(tmp_path / "cache")}
+    done = subprocess.run(
+        [str(torchrun), "--nproc_per_node", "2", "--master_port", "29533", "-m", "hab_aux", "train", "--data",
+         str(settable), "--out", str(tmp_path / "run"), "--max-steps", "3", "--batch-size", "2", "--num-workers", "0",
+         "--schedule", "adapt=2,joint=2"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["stage"] for r in records] == ["adapt", "adapt", "joint"]
+    assert json.loads((tmp_path / "run" / "train_config.json").read_text())["world_size"] == 2
+    assert (tmp_path / "run" / "checkpoints" / "step-0000003" / "model.safetensors").exists()
