@@ -10,9 +10,11 @@ import sys
 import typer
 from rich.console import Console
 
-from hab_aux.commands import doctor, generate
+from hab_aux.commands import doctor, generate, train
 from hab_aux.commands import eval as evaluate
 from hab_aux.commands import model_info
+from hab_aux.commands import inspect
+from hab_aux.commands import card
 from hab_aux.errors import UserError
 
 app = typer.Typer(
@@ -23,9 +25,13 @@ app = typer.Typer(
     add_completion=False,
 )
 app.command("doctor")(doctor.command)
+app.command("inspect")(inspect.command)
+app.command("card")(card.command)
 app.command("model-info")(model_info.command)
 app.command("eval")(evaluate.command)
 app.command("generate")(generate.command)
+app.command("train")(train.command)
+app.command("plot")(train.plot_command)
 
 
 @app.callback()

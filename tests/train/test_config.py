@@ -1,0 +1,107 @@
+"""Presets, overrides, validation, JSON round trip and meta-device parameter counts."""
+
+import pytest
+
+from hab_aux.errors import UserError
+from hab_aux.train.model import decoders, losses
+from hab_aux.train.model.build import build_meta_model, parameter_counts
+from hab_aux.train.model.configuration_sgvla import DECODER_KINDS, DECODER_LOSSES, SGVLAConfig
+from hab_aux.train.presets import PRESETS, get_preset, override
+
+
+def test_registries_match_config_names():
+    assert set(decoders.DECODER_KINDS) == set(DECODER_KINDS)
+    assert set(losses.LOSSES) == set(DECODER_LOSSES)
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_preset_json_round_trip(name):
+    cfg = get_preset(name)
+    assert SGVLAConfig.from_dict(cfg.to_dict()) == cfg
+
+
+def test_bad_preset_lists_valid_names():
+    with pytest.raises(UserError, match="valid: sgvla-1.3b, tiny"):
+        get_preset("sgvla-7b")
+
+
+def test_overrides():
+    cfg = override(get_preset("tiny"), ["flow.enabled=false", "inputs.history=4", "decoders.grasp.enabled=false",
+                                        "inputs.cameras=head", "decoders.mask.weight=2.5"])  # fmt: skip
+    assert not cfg.flow.enabled and cfg.inputs.history == 4 and cfg.inputs.cameras == ("head",)
+    assert [d.name for d in cfg.enabled_decoders] == ["global_pos", "object_pose", "joint_pose", "mask"]
+    assert cfg.decoders[-1].weight == 2.5
+    assert get_preset("tiny").flow.enabled  # presets are frozen, overrides copy
+    local = override(get_preset("sgvla-1.3b"), ["vision.dinov2.pretrained=/models/dinov2", "llm.tokenizer=/models/qwen"])
+    assert local.vision.dinov2.pretrained == "/models/dinov2" and local.llm.tokenizer == "/models/qwen"
+    assert local.vision.dinov2.arch == get_preset("sgvla-1.3b").vision.dinov2.arch
+
+
+@pytest.mark.parametrize(
+    "assignment, message",
+    [
+        ("flow.nope=1", "valid: enabled"),
+        ("decoders.seg.weight=1", "valid: global_pos"),
+        ("inputs.cameras=left", "unknown camera 'left'"),
+        ("flow.execute=9", "flow.execute"),
+        ("inputs.history=x", "expected a int"),
+        ("decoders.mask.kind=unet", "unknown decoder kind 'unet'; valid: pooled_mlp"),
+        ("flow.enabled", "key.path=value"),
+    ],
+)
+def test_bad_overrides_are_one_line_user_errors(assignment, message):
+    with pytest.raises(UserError, match=message) as err:
+        override(get_preset("tiny"), [assignment])
+    assert "\n" not in str(err.value)
+
+
+def test_mask_decoder_needs_its_camera():
+    with pytest.raises(UserError, match="image:head_rgb"):
+        override(get_preset("tiny"), ["inputs.cameras=hand"])
+
+
+@pytest.fixture(scope="module")
+def big_meta():
+    """sgvla-1.3b (flow expert switched on) on the meta device: shapes, no weights, no download."""
+    return build_meta_model(override(get_preset("sgvla-1.3b"), ["flow.enabled=true"]))
+
+
+def test_big_preset_counts_on_meta_without_download(big_meta):
+    counts = parameter_counts(big_meta)
+    assert counts["llm"] == 494_032_768  # Qwen2.5-0.5B shape
+    assert 300e6 < counts["dinov2"] < 310e6  # ViT-L/14
+    assert 400e6 < counts["siglip"] < 430e6  # SO400M vision tower without its pooling head
+    assert counts["projector"] == 2176 * 8704 + 8704 + 8704 * 896 + 896 + 896 * 896 + 896
+    assert 80e6 < counts["flow"] < 120e6  # "~100M"
+    assert 1.2e9 < counts["total"] - counts["flow"] < 1.4e9
+    assert big_meta.vision.fused_dim == 2176 and big_meta.vision.patches_per_image == 256
+
+
+def test_big_preset_shapes_on_meta(big_meta):
+    """Vision -> projector, every decoder and the flow expert at full size (the LLM's mask code needs real tensors)."""
+    import torch
+
+    from hab_aux.train.model.modeling_sgvla import Encoded
+
+    b, n_img = 2, len(big_meta.config.inputs.image_slots())
+    vis = big_meta.embed_images(torch.empty(b, n_img, 3, 128, 128, device="meta"))
+    assert vis.shape == (b, n_img * 256, 896)
+    t = vis.shape[1] + 20
+    ones = torch.ones(b, t, dtype=torch.bool, device="meta")
+    enc = Encoded(torch.empty(b, t, 896, device="meta"), ones, ones)
+    shapes = {s.name: tuple(big_meta.decoders[s.name](*big_meta.decoder_inputs(enc, s.tokens)).shape) for s in big_meta.config.enabled_decoders}
+    assert shapes == {"global_pos": (2, 2), "grasp": (2,), "object_pose": (2, 7), "joint_pose": (2, 12), "mask": (2, 128, 128)}
+    assert big_meta.flow.sample(enc.hidden, ones, torch.empty(b, 8, 13, device="meta")).shape == (b, 8, 13)
+
+
+def test_model_info_cli():
+    from typer.testing import CliRunner
+
+    from hab_aux.cli import app
+
+    out = CliRunner().invoke(app, ["model-info", "--preset", "sgvla-1.3b"], terminal_width=200)
+    assert out.exit_code == 0, out.output
+    for word in ("dinov2", "siglip", "projector", "llm", "flow expert", "decoder.mask", "total", "494,032,768", "configs"):
+        assert word in out.output
+    bad = CliRunner().invoke(app, ["model-info", "--preset", "nope"])
+    assert bad.exit_code != 0 and isinstance(bad.exception, UserError)

@@ -1,0 +1,210 @@
+"""Tiny SG-VLA: shapes, stage gradient routing, label masking, KV-cached decoding, overfitting."""
+
+import numpy as np
+import pytest
+import torch
+
+from hab_aux.errors import UserError
+from hab_aux.train.model.build import make_processor
+from hab_aux.train.model.configuration_sgvla import COMPONENTS, InputConfig, StageSpec
+from hab_aux.train.model.modeling_sgvla import BACKBONE
+from tests.train.tiny_sgvla import build_tiny, make_sample
+
+AUX = ("global_pos", "grasp", "object_pose", "joint_pose", "mask")
+
+
+def _grads(model, group):
+    mods = [m for n, m in model.components().items() if (n.startswith("decoder.") if group == "decoders" else n == group)]
+    return [p.grad for m in mods for p in m.parameters()]
+
+
+def _has_grad(model, group):
+    return any(g is not None and g.abs().sum() > 0 for g in _grads(model, group))
+
+
+def _backward(model, batch, stage, keys):
+    model.zero_grad(set_to_none=True)
+    out = model(batch, stage)
+    sum(out[k] for k in keys).backward()
+    return out
+
+
+def test_batch_and_output_shapes(tiny_model, tiny_batch):
+    b = tiny_batch
+    n_img = len(tiny_model.config.inputs.image_slots())
+    assert n_img == 4 and b.images.shape == (4, 4, 3, 128, 128)
+    assert b.labels.shape == b.input_ids.shape and ((b.labels != -100).sum(1) == 14).all()  # 13 actions + eos
+    assert b.action_chunk.shape == (4, 8, 13) and b.action_chunk_valid[:, 0].all() and not b.action_chunk_valid[:, 1:].any()
+    assert b.targets["mask"].shape == (4, 128, 128) and b.targets["joint_pose"].shape == (4, 12)
+    tiny_model.eval()
+    enc = tiny_model.encode(b)
+    assert enc.hidden.shape == (4, n_img * 16 + b.input_ids.shape[1], 64)
+    aux = tiny_model.predict_aux(b)
+    assert {k: tuple(v.shape) for k, v in aux.items()} == {
+        "global_pos": (4, 2), "grasp": (4,), "object_pose": (4, 7), "joint_pose": (4, 12), "mask": (4, 128, 128)}  # fmt: skip
+    assert tiny_model.predict_flow(b).shape == (4, 8, 13)
+    assert tiny_model.predict_action_bins(b).shape == (4, 13)
+    out = tiny_model(b, "joint")
+    assert set(out) == {"tokens", *AUX, "total"} and all(torch.isfinite(v) for v in out.values())
+
+
+def test_stage1_aux_loss_does_not_reach_backbone(tiny_model, tiny_batch):
+    _backward(tiny_model, tiny_batch, "adapt", AUX)
+    for group in BACKBONE:
+        assert not _has_grad(tiny_model, group), group
+    for name in AUX:
+        assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in tiny_model.decoders[name].parameters()), name
+    # ... while the backbone still trains on the action-token loss
+    _backward(tiny_model, tiny_batch, "adapt", ("tokens",))
+    assert all(_has_grad(tiny_model, g) for g in BACKBONE)
+
+
+def test_stage2_aux_loss_reaches_backbone(tiny_model, tiny_batch):
+    _backward(tiny_model, tiny_batch, "joint", AUX)
+    assert all(_has_grad(tiny_model, g) for g in (*BACKBONE, "decoders"))
+
+
+def test_stage3_only_expert_trains(tiny_model, tiny_batch):
+    out = _backward(tiny_model, tiny_batch, "expert", ("total",))
+    assert set(out) == {"flow", "total"}
+    assert _has_grad(tiny_model, "flow")
+    flow_params = {id(p) for p in tiny_model.flow.parameters()}
+    assert all(p.grad is None for p in tiny_model.parameters() if id(p) not in flow_params)
+    assert all(not p.requires_grad for p in tiny_model.parameters() if id(p) not in flow_params)
+
+
+def test_missing_labels_are_masked_not_invented(tiny_model):
+    tiny_model.eval()
+    rng = np.random.default_rng(5)
+    samples = [make_sample(rng, i) for i in range(3)]
+    samples[1]["is_grasped"] = None
+    samples[2]["target_pose"] = np.full(7, np.nan, np.float32)
+    del samples[0]["head_mask"]
+    proc = make_processor(tiny_model)
+    batch = proc(samples)
+    assert batch.target_valid["grasp"].tolist() == [True, False, True]
+    assert batch.target_valid["object_pose"].tolist() == [True, True, False]
+    assert batch.target_valid["mask"].tolist() == [False, True, True]
+    with torch.no_grad():
+        full = tiny_model(batch, "joint")
+        only = tiny_model(proc([samples[0], samples[2]]), "joint")  # the two samples that have a grasp label
+    torch.testing.assert_close(full["grasp"], only["grasp"], rtol=1e-4, atol=1e-5)
+    for s in samples:
+        s["is_grasped"] = None
+    assert tiny_model(proc(samples), "joint")["grasp"].item() == 0.0
+
+
+def test_cached_greedy_decoding_matches_teacher_forcing(tiny_model):
+    """Different prompt lengths (left padding) and the KV cache give the same tokens as one full pass."""
+    tiny_model.eval()
+    proc = make_processor(tiny_model)
+    rng = np.random.default_rng(7)
+    samples = [make_sample(rng, i) for i in (0, 2)]  # short and long instruction
+    bins = tiny_model.predict_action_bins(proc(samples, with_actions=False))
+    ids = tiny_model.action_token_ids[bins]
+    batch = proc(samples)
+    full_labels = torch.nn.functional.pad(batch.labels, (tiny_model.encode(batch).hidden.shape[1] - batch.labels.shape[1], 0), value=-100)
+    enc = tiny_model.encode(batch)
+    sel = full_labels[:, 1:] != -100
+    logits = tiny_model.llm.lm_head(enc.hidden[:, :-1][sel]).view(2, 14, -1)[:, :13]
+    # teacher-force the predicted tokens: replace the label tokens by the predicted ones
+    batch.input_ids[batch.labels != -100] = torch.cat([ids, batch.labels[batch.labels != -100].view(2, 14)[:, 13:]], 1).flatten()
+    enc = tiny_model.encode(batch)
+    logits = tiny_model.llm.lm_head(enc.hidden[:, :-1][sel]).view(2, 14, -1)[:, :13]
+    assert torch.equal(logits[..., tiny_model.action_token_ids].argmax(-1), bins)
+
+
+def test_history_and_view_ablations_build():
+    model = build_tiny(inputs=InputConfig(cameras=("head",), depth=False, history=2))
+    assert model.config.inputs.image_slots() == ("2:head_rgb", "1:head_rgb", "0:head_rgb")
+    rng = np.random.default_rng(0)
+    proc = make_processor(model)
+    batch = proc([make_sample(rng, i, history=2) for i in range(2)])
+    assert batch.images.shape == (2, 3, 3, 128, 128)
+    assert set(model(batch, "joint")) >= {"tokens", "mask", "total"}
+    with pytest.raises(UserError, match="history=2 needs a"):
+        proc([make_sample(rng, 0)])
+
+
+def test_flow_stage_without_flow_is_a_user_error():
+    model = build_tiny(flow=build_tiny().config.flow.__class__(enabled=False))
+    batch = make_processor(model)([make_sample(np.random.default_rng(0))])
+    with pytest.raises(UserError, match="flow.enabled is false"):
+        model(batch, "expert")
+
+
+def test_tiny_model_overfits_one_batch():
+    torch.manual_seed(0)
+    model = build_tiny(seed=1)
+    model.train()
+    rng = np.random.default_rng(2)
+    samples = [make_sample(rng, i) for i in range(4)]
+    for i, s in enumerate(samples):
+        s["action_chunk"] = np.stack([s["action"]] * 8) * (1 - 0.1 * np.arange(8))[:, None]
+        s["head_mask"] = np.zeros((128, 128), bool)
+        s["head_mask"][32 * i : 32 * i + 48, 20:90] = True  # a learnable blob, not pixel noise
+    batch = make_processor(model)(samples)
+    everything = StageSpec("all", False, COMPONENTS, ("tokens", "flow", "aux"))
+    opt = torch.optim.Adam(model.set_stage(everything), lr=3e-3)
+    first = None
+    for step in range(60):
+        torch.manual_seed(step)  # same noise/time draws each run
+        out = model(batch, everything)
+        first = first or {k: v.item() for k, v in out.items()}
+        opt.zero_grad()
+        out["total"].backward()
+        opt.step()
+    last = {k: v.item() for k, v in model(batch, everything).items()}
+    print({k: (round(first[k], 3), round(last[k], 3)) for k in first})
+    for k in first:
+        assert last[k] < 0.5 * first[k], (k, first[k], last[k])
+
+
+def test_padding_does_not_change_predictions(tiny_model):
+    """A sample decodes the same alone and left-padded in a batch with a longer instruction."""
+    tiny_model.eval()
+    proc = make_processor(tiny_model)
+    rng = np.random.default_rng(11)
+    short, long = make_sample(rng, 0), make_sample(rng, 2)
+    alone, padded = proc([short], with_actions=False), proc([short, long], with_actions=False)
+    assert (~padded.attention_mask[0]).sum() > 0
+    assert torch.equal(tiny_model.predict_action_bins(alone)[0], tiny_model.predict_action_bins(padded)[0])
+    noise = torch.randn(2, 8, 13, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(tiny_model.predict_flow(alone, noise[:1])[0], tiny_model.predict_flow(padded, noise)[0], rtol=1e-4, atol=1e-5)
+
+
+def test_decoder_table_is_data():
+    """Retarget the mask decoder to the hand camera and drop two decoders, by config only."""
+    from hab_aux.train.presets import get_preset, override
+
+    cfg = override(get_preset("tiny"), [
+        "decoders.mask.target=hand_mask", "decoders.mask.tokens=image:hand_rgb",
+        "decoders.grasp.enabled=false", "decoders.joint_pose.enabled=false"])  # fmt: skip
+    torch.manual_seed(0)
+    from hab_aux.train.model.build import build_model
+    from tests.train.tiny_sgvla import make_stats
+
+    model = build_model(cfg, make_stats())
+    assert set(model.decoders) == {"global_pos", "object_pose", "mask"}
+    rng = np.random.default_rng(0)
+    samples = [make_sample(rng, i) for i in range(2)]
+    samples[0]["hand_mask"] = np.ones((128, 128), bool)
+    batch = make_processor(model)(samples)
+    assert batch.target_valid["mask"].tolist() == [True, False]  # sample 1 has no hand_mask
+    out = model(batch, "adapt")
+    assert set(out) == {"tokens", "global_pos", "object_pose", "mask", "total"}
+
+
+def test_depth_image_is_eq1_with_no_hit_far(tiny_model):
+    from hab_aux.schema import depth_to_image
+
+    rng = np.random.default_rng(0)
+    s = make_sample(rng)
+    s["head_depth"][:2, :2] = 0
+    batch = make_processor(tiny_model)([s], with_actions=False)
+    slot = tiny_model.config.inputs.image_slots().index("0:head_depth")
+    img = batch.images[0, slot].numpy()
+    assert np.allclose(img[0], img[2]) and img[0, 0, 0] == 0.0
+    d = s["head_depth"][..., 0]
+    np.testing.assert_allclose(img[0][d > 0], depth_to_image(d)[d > 0], rtol=1e-6)
+    assert np.all(img[0][d == 0] == 0.0)

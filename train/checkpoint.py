@@ -1,0 +1,100 @@
+"""SG-VLA checkpoints: one folder, loaded through the same `from_pretrained` path as hub weights.
+
+    config.json        SGVLAConfig, component paths pointing at the subfolders below
+    norm_stats.json    ActionStats (required: loading without it fails)
+    dinov2/ siglip/ llm/   each component's own `save_pretrained`
+    tokenizer/         the tokenizer with its action tokens
+    model.safetensors  projector, flow expert, decoders (and their BatchNorm buffers)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+from hab_aux.errors import UserError
+from hab_aux.train.model.action_tokenizer import NORM_STATS_FILE, ActionStats
+from hab_aux.train.model.build import build_model
+from hab_aux.train.model.configuration_sgvla import PretrainedSpec, SGVLAConfig
+from hab_aux.train.model.modeling_sgvla import SGVLAModel
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "model.safetensors"
+OWN_MODULES = ("projector", "flow", "decoders")
+
+
+def _own_state(model: SGVLAModel) -> dict[str, torch.Tensor]:
+    state = {}
+    for name in OWN_MODULES:
+        module = getattr(model, name)
+        if module is not None:
+            state.update({f"{name}.{k}": v.detach().contiguous().cpu() for k, v in module.state_dict().items()})
+    return state
+
+
+def save_pretrained(model: SGVLAModel, folder: str | Path) -> Path:
+    if model.stats is None:
+        raise ValueError("model.stats is None: a checkpoint must carry ActionStats (ActionStats.from_data(actions))")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.vision.dinov2.save_pretrained(folder / "dinov2")
+    model.vision.siglip.save_pretrained(folder / "siglip")
+    model.llm.save_pretrained(folder / "llm")
+    model.tokenizer.save_pretrained(folder / "tokenizer")
+    save_file(_own_state(model), str(folder / WEIGHTS_FILE))
+    model.stats.save(folder)
+    cfg = model.config
+    cfg = cfg.replace(
+        vision=dataclasses.replace(
+            cfg.vision,
+            dinov2=PretrainedSpec("dinov2", cfg.vision.dinov2.arch),
+            siglip=PretrainedSpec("siglip", cfg.vision.siglip.arch),
+        ),
+        llm=dataclasses.replace(cfg.llm, model=PretrainedSpec("llm", cfg.llm.model.arch), tokenizer="tokenizer"),
+    )
+    (folder / CONFIG_FILE).write_text(cfg.to_json())
+    return folder
+
+
+def load_config(folder: str | Path) -> SGVLAConfig:
+    """The checkpoint's config with its relative component paths resolved against `folder`."""
+    folder = Path(folder)
+    path = folder / CONFIG_FILE
+    if not path.is_file():
+        raise UserError(f"{folder} is not an SG-VLA checkpoint: {CONFIG_FILE} is missing")
+    cfg = SGVLAConfig.from_dict(json.loads(path.read_text()))
+
+    def resolve(spec: PretrainedSpec) -> PretrainedSpec:
+        local = spec.pretrained is not None and (folder / spec.pretrained).exists()
+        return PretrainedSpec(str(folder / spec.pretrained), spec.arch) if local else spec
+
+    tok = str(folder / cfg.llm.tokenizer) if (folder / cfg.llm.tokenizer).exists() else cfg.llm.tokenizer
+    return cfg.replace(
+        vision=dataclasses.replace(cfg.vision, dinov2=resolve(cfg.vision.dinov2), siglip=resolve(cfg.vision.siglip)),
+        llm=dataclasses.replace(cfg.llm, model=resolve(cfg.llm.model), tokenizer=tok),
+    )
+
+
+def load_pretrained(folder: str | Path, device: str | torch.device = "cpu") -> SGVLAModel:
+    folder = Path(folder)
+    cfg = load_config(folder)
+    stats = ActionStats.load(folder)  # fails loudly without norm_stats.json
+    model = build_model(cfg, stats)
+    state = load_file(str(folder / WEIGHTS_FILE))
+    expected = set(_own_state(model))
+    if set(state) != expected:
+        missing, extra = sorted(expected - set(state))[:5], sorted(set(state) - expected)[:5]
+        raise ValueError(f"{folder / WEIGHTS_FILE} does not match the config: missing {missing}, unexpected {extra}")
+    for name in OWN_MODULES:
+        module = getattr(model, name)
+        if module is not None:
+            prefix = f"{name}."
+            module.load_state_dict({k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}, strict=True)
+    return model.to(device).eval()
+
+
+__all__ = ["save_pretrained", "load_pretrained", "load_config", "NORM_STATS_FILE"]

@@ -1,0 +1,95 @@
+"""Build an `SGVLAModel` from a config: real `from_pretrained` (hub id or local folder) for every
+component that names one, random weights from its `arch` dict otherwise, or everything on the
+`meta` device (no weights, no download) for parameter counts."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import torch
+
+from hab_aux.train.model.action_tokenizer import ActionStats, action_token_names
+from hab_aux.train.model.configuration_sgvla import PretrainedSpec, SGVLAConfig
+from hab_aux.train.model.modeling_sgvla import SGVLAModel
+from hab_aux.train.model.processor import SGVLAProcessor
+from hab_aux.train.model.tokenizer import add_action_tokens, load_tokenizer
+
+
+def _classes():
+    from transformers import (
+        Dinov2WithRegistersConfig,
+        Dinov2WithRegistersModel,
+        Qwen2Config,
+        Qwen2ForCausalLM,
+        SiglipVisionConfig,
+        SiglipVisionModel,
+    )
+
+    return {
+        "dinov2": (Dinov2WithRegistersConfig, Dinov2WithRegistersModel),
+        "siglip": (SiglipVisionConfig, SiglipVisionModel),
+        "llm": (Qwen2Config, Qwen2ForCausalLM),
+    }
+
+
+# Applied on top of any loaded config: Prismatic uses SigLIP's patch tokens, not its pooling head.
+LOAD_OVERRIDES = {"siglip": {"vision_use_head": False}}
+
+
+def build_component(kind: str, spec: PretrainedSpec, meta: bool = False):
+    config_cls, model_cls = _classes()[kind]
+    overrides = LOAD_OVERRIDES.get(kind, {})
+    if spec.pretrained is not None and not meta:
+        # transformers 5 defaults to dtype="auto" (bf16 for Qwen2.5): load fp32 masters, train under autocast.
+        return model_cls.from_pretrained(spec.pretrained, dtype=torch.float32, **overrides)
+    config = config_cls(**{**spec.arch, **overrides})
+    if meta:
+        with torch.device("meta"):
+            return model_cls(config)
+    return model_cls(config)
+
+
+def _init_new_rows(llm, ids: list[int], n_old: int) -> None:
+    """New action-token embeddings: mean + std-scaled noise of the pre-existing rows (tied head follows)."""
+    with torch.no_grad():
+        w = llm.get_input_embeddings().weight
+        old = w[:n_old].float()
+        noise = torch.randn(len(ids), w.shape[1]) * old.std(0, keepdim=True)
+        w[ids] = (old.mean(0, keepdim=True) + noise).to(w.dtype)
+        out = llm.get_output_embeddings()
+        if out is not None and out.weight.data_ptr() != w.data_ptr():
+            out.weight[ids] = w[ids]
+
+
+def build_model(config: SGVLAConfig, stats: ActionStats | None = None) -> SGVLAModel:
+    """Load or build every component, add the action tokens, resize the embeddings if needed."""
+    comps = {k: build_component(k, getattr(config.vision, k)) for k in ("dinov2", "siglip")}
+    llm = build_component("llm", config.llm.model)
+    tokenizer = load_tokenizer(config.llm.tokenizer)
+    n_before = len(tokenizer)
+    ids, added = add_action_tokens(tokenizer, action_token_names(config.llm.action_token_format, config.action.n_bins))
+    if len(tokenizer) > llm.get_input_embeddings().weight.shape[0]:
+        llm.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=64, mean_resizing=False)
+    if added:
+        _init_new_rows(llm, ids, n_before)
+    model = SGVLAModel(config, comps["dinov2"], comps["siglip"], llm, ids)
+    model.tokenizer, model.stats = tokenizer, stats
+    return model
+
+
+def build_meta_model(config: SGVLAConfig) -> SGVLAModel:
+    """Every component on `meta` from its `arch` dict: shapes and parameter counts, no weights, no download."""
+    comps = {k: build_component(k, getattr(config.vision, k), meta=True) for k in ("dinov2", "siglip")}
+    llm = build_component("llm", config.llm.model, meta=True)
+    with torch.device("meta"):
+        return SGVLAModel(config, comps["dinov2"], comps["siglip"], llm, None)
+
+
+def make_processor(model: SGVLAModel) -> SGVLAProcessor:
+    return SGVLAProcessor(model.config, model.tokenizer, model.stats, model.action_token_ids.tolist())
+
+
+def parameter_counts(model: SGVLAModel) -> OrderedDict[str, int]:
+    counts = OrderedDict((name, sum(p.numel() for p in m.parameters())) for name, m in model.components().items())
+    counts["total"] = sum(p.numel() for p in model.parameters())
+    return counts

@@ -1,0 +1,276 @@
+"""SG-VLA configuration: plain frozen dataclasses, validated in `__post_init__`.
+
+Everything that varies between experiments is data here: which inputs are fed (the paper's input
+ablations), which auxiliary decoders exist (Table 1 as a `DecoderSpec` table) and how gradients are
+routed in each training stage (`StageSpec`). No torch import: the CLI reads configs cheaply.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from hab_aux.errors import UserError
+from hab_aux.schema import CAMERAS, FIELDS
+
+# Names the model code implements; the registries in decoders.py / losses.py use the same keys.
+DECODER_KINDS = ("pooled_mlp", "query_transformer", "deconv")
+DECODER_LOSSES = ("mse", "bce", "pose", "bce_map")
+COMPONENTS = ("dinov2", "siglip", "projector", "llm", "flow", "decoders")
+LOSS_TERMS = ("tokens", "flow", "aux")
+TOKEN_SOURCES = ("prefix",) + tuple(f"image:{cam}_rgb" for cam in CAMERAS)
+
+
+def _check(kind: str, value: Any, valid) -> None:
+    valid = tuple(valid)
+    if value not in valid:
+        raise UserError(f"unknown {kind} {value!r}; valid: {', '.join(map(str, valid))}")
+
+
+def _positive(name: str, value: float) -> None:
+    if not value > 0:
+        raise UserError(f"{name} must be > 0, got {value!r}")
+
+
+@dataclass(frozen=True)
+class PretrainedSpec:
+    """One Hugging Face component: `pretrained` (hub id or local folder) goes through the real
+    `from_pretrained`; when it is None the component is built with random weights from `arch`
+    (a transformers config as a dict). `arch` also lets `model-info` count parameters on `meta`."""
+
+    pretrained: str | None
+    arch: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if self.pretrained is None and not self.arch:
+            raise UserError("a component needs `pretrained` (hub id or folder) or an `arch` config dict")
+
+
+@dataclass(frozen=True)
+class VisionConfig:
+    """Fused DINOv2-with-registers + SigLIP (Prismatic "dinosiglip")."""
+
+    dinov2: PretrainedSpec
+    siglip: PretrainedSpec
+    image_size: int = 224  # both encoders see this many pixels (inputs are resized from 128)
+    feature_layer: int = -2  # hidden_states index: Prismatic takes the second-to-last layer
+    dinov2_mean: tuple[float, float, float] = (0.485, 0.456, 0.406)  # ImageNet
+    dinov2_std: tuple[float, float, float] = (0.229, 0.224, 0.225)
+    siglip_mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    siglip_std: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    projector_mult: int = 4  # Linear(fused -> mult*fused) GELU Linear(-> H) GELU Linear(H -> H)
+
+    def __post_init__(self):
+        if self.image_size % 14 or self.image_size <= 0:
+            raise UserError(f"vision.image_size must be a positive multiple of 14 (patch size), got {self.image_size}")
+        _positive("vision.projector_mult", self.projector_mult)
+
+
+@dataclass(frozen=True)
+class LLMConfig:
+    model: PretrainedSpec
+    tokenizer: str  # hub id or folder for AutoTokenizer, or "builtin:tiny" (built offline, saved, reloaded)
+    action_token_format: str = "<act_{}>"  # 256 new vocabulary tokens, looked up by name
+    prompt: str = "In: What action should the robot take to {instruction}?\nOut:"
+
+    def __post_init__(self):
+        if "{}" not in self.action_token_format:
+            raise UserError(f"llm.action_token_format must contain '{{}}', got {self.action_token_format!r}")
+        if "{instruction}" not in self.prompt:
+            raise UserError(f"llm.prompt must contain '{{instruction}}', got {self.prompt!r}")
+
+
+@dataclass(frozen=True)
+class InputConfig:
+    """The paper's input ablations: views, depth, history."""
+
+    cameras: tuple[str, ...] = CAMERAS
+    depth: bool = True  # Eq. 1 depth image per camera, through the same encoders
+    history: int = 0  # past frames fed in addition to the current one (paper tried 4; it hurt)
+
+    def __post_init__(self):
+        if not self.cameras:
+            raise UserError(f"inputs.cameras must name at least one of {', '.join(CAMERAS)}")
+        for cam in self.cameras:
+            _check("camera", cam, CAMERAS)
+        if self.history < 0:
+            raise UserError(f"inputs.history must be >= 0, got {self.history}")
+
+    def image_slots(self) -> tuple[str, ...]:
+        """Image order in the vision prefix: frames oldest -> current, per camera rgb then depth.
+        The slot name is f"{frame}:{cam}_{rgb|depth}", frame 0 = current, 1 = one step back."""
+        kinds = ("rgb", "depth") if self.depth else ("rgb",)
+        return tuple(
+            f"{frame}:{cam}_{kind}" for frame in range(self.history, -1, -1) for cam in self.cameras for kind in kinds
+        )
+
+
+@dataclass(frozen=True)
+class ActionConfig:
+    n_bins: int = 256  # uniform bins over the normalised (clipped) range [-1, 1]
+
+    def __post_init__(self):
+        if self.n_bins < 2:
+            raise UserError(f"action.n_bins must be >= 2, got {self.n_bins}")
+
+
+@dataclass(frozen=True)
+class FlowConfig:
+    """pi0-style flow-matching action expert; cross-attends to the VLM prefix's last hidden states."""
+
+    enabled: bool = False
+    chunk: int = 8
+    execute: int = 2
+    steps: int = 10
+    width: int = 768
+    depth: int = 10
+    heads: int = 12
+    mlp_ratio: int = 4
+    beta_a: float = 1.5
+    beta_b: float = 1.0
+    t_min: float = 0.001
+
+    def __post_init__(self):
+        for name in ("chunk", "steps", "width", "depth", "heads", "mlp_ratio"):
+            _positive(f"flow.{name}", getattr(self, name))
+        if not 1 <= self.execute <= self.chunk:
+            raise UserError(f"flow.execute must be in [1, flow.chunk={self.chunk}], got {self.execute}")
+        if self.width % self.heads:
+            raise UserError(f"flow.width ({self.width}) must be divisible by flow.heads ({self.heads})")
+
+
+@dataclass(frozen=True)
+class DecoderSpec:
+    """One auxiliary decoder (sgvla.md Table 1). `target` is a schema key; `index` picks dims of it."""
+
+    name: str
+    target: str
+    kind: str
+    loss: str
+    weight: float
+    enabled: bool = True
+    index: tuple[int, ...] | None = None
+    width: int = 512
+    layers: int = 3
+    tokens: str = "prefix"  # which LLM latents it reads: all prefix tokens, or one image's tokens
+
+    def __post_init__(self):
+        _check("decoder target", self.target, [k for k, f in FIELDS.items() if f.role in ("label", "obs")])
+        _check("decoder kind", self.kind, DECODER_KINDS)
+        _check("decoder loss", self.loss, DECODER_LOSSES)
+        _check("decoder tokens", self.tokens, TOKEN_SOURCES)
+        if self.weight < 0:
+            raise UserError(f"decoder {self.name}: weight must be >= 0, got {self.weight}")
+        _positive(f"decoder {self.name}: width", self.width)
+
+    @property
+    def target_shape(self) -> tuple[int, ...]:
+        shape = FIELDS[self.target].shape
+        return (len(self.index),) if self.index is not None else shape
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """Gradient routing of one training stage, as data."""
+
+    name: str
+    detach_decoder_inputs: bool  # decoders read detached LLM latents: aux losses never reach the backbone
+    trainable: tuple[str, ...]  # component names (COMPONENTS) whose parameters train
+    losses: tuple[str, ...]  # LOSS_TERMS: "tokens", "flow", "aux" (all enabled decoders)
+
+    def __post_init__(self):
+        for c in self.trainable:
+            _check(f"component in stage {self.name!r}", c, COMPONENTS)
+        for term in self.losses:
+            _check(f"loss in stage {self.name!r}", term, LOSS_TERMS)
+
+
+PAPER_STAGES = (
+    StageSpec("adapt", True, COMPONENTS, ("tokens", "aux")),  # stage 1: decoder adaptation
+    StageSpec("joint", False, COMPONENTS, ("tokens", "aux")),  # stage 2: joint refinement
+    StageSpec("expert", True, ("flow",), ("flow",)),  # stage 3: backbone frozen, expert trains
+)
+
+
+def paper_decoders(width: int = 512, layers: int = 3) -> tuple[DecoderSpec, ...]:
+    """Table 1 with the paper's lambdas; `width` is the 512 of "Proj 896->512"."""
+    w = dict(width=width, layers=layers)
+    return (
+        DecoderSpec("global_pos", "base_pose", "pooled_mlp", "mse", 1.0, index=(0, 1), **w),
+        DecoderSpec("grasp", "is_grasped", "pooled_mlp", "bce", 5.0, **w),
+        DecoderSpec("object_pose", "target_pose", "pooled_mlp", "pose", 1.0, **w),
+        DecoderSpec("joint_pose", "qpos", "query_transformer", "mse", 1.0, index=tuple(range(3, 15)), width=width, layers=2),
+        # The head camera sees the target from afar (pick/place/open/close); the hand camera often sees only the gripper.
+        DecoderSpec("mask", "head_mask", "deconv", "bce_map", 1.0, width=width, layers=4, tokens="image:head_rgb"),
+    )
+
+
+@dataclass(frozen=True)
+class SGVLAConfig:
+    name: str
+    vision: VisionConfig
+    llm: LLMConfig
+    inputs: InputConfig = InputConfig()
+    action: ActionConfig = ActionConfig()
+    flow: FlowConfig = FlowConfig()
+    decoders: tuple[DecoderSpec, ...] = paper_decoders()
+    stages: tuple[StageSpec, ...] = PAPER_STAGES
+
+    def __post_init__(self):
+        names = [d.name for d in self.decoders]
+        if len(set(names)) != len(names):
+            raise UserError(f"decoder names must be unique, got {names}")
+        for d in self.decoders:
+            if d.enabled and d.tokens.startswith("image:"):
+                cam = d.tokens.split(":")[1].rsplit("_", 1)[0]
+                if cam not in self.inputs.cameras:
+                    raise UserError(f"decoder {d.name} reads {d.tokens} but inputs.cameras is {self.inputs.cameras}")
+        if len({s.name for s in self.stages}) != len(self.stages):
+            raise UserError("stage names must be unique")
+
+    def stage(self, name: str) -> StageSpec:
+        by_name = {s.name: s for s in self.stages}
+        _check("stage", name, by_name)
+        return by_name[name]
+
+    @property
+    def enabled_decoders(self) -> tuple[DecoderSpec, ...]:
+        return tuple(d for d in self.decoders if d.enabled)
+
+    def replace(self, **changes) -> SGVLAConfig:
+        return dataclasses.replace(self, **changes)
+
+    # ---- JSON round trip -------------------------------------------------------------------
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> SGVLAConfig:
+        def spec(x):
+            return PretrainedSpec(x["pretrained"], dict(x.get("arch") or {}))
+
+        v = dict(d["vision"])
+        v["dinov2"], v["siglip"] = spec(v["dinov2"]), spec(v["siglip"])
+        v = {k: tuple(x) if isinstance(x, list) else x for k, x in v.items()}
+        llm = dict(d["llm"], model=spec(d["llm"]["model"]))
+        decoders = tuple(
+            DecoderSpec(**{**x, "index": None if x.get("index") is None else tuple(x["index"])}) for x in d["decoders"]
+        )
+        stages = tuple(
+            StageSpec(s["name"], s["detach_decoder_inputs"], tuple(s["trainable"]), tuple(s["losses"])) for s in d["stages"]
+        )
+        return cls(
+            name=d["name"],
+            vision=VisionConfig(**v),
+            llm=LLMConfig(**llm),
+            inputs=InputConfig(**{**d["inputs"], "cameras": tuple(d["inputs"]["cameras"])}),
+            action=ActionConfig(**d["action"]),
+            flow=FlowConfig(**d["flow"]),
+            decoders=decoders,
+            stages=stages,
+        )

@@ -1,0 +1,92 @@
+"""pi0-style flow-matching action expert.
+
+Design choice: the expert CROSS-ATTENDS onto the VLM prefix's last hidden states (SmolVLA-like)
+instead of sharing the LLM's layers and KV cache. The prefix (images + instruction) is encoded once
+per inference; the 10 Euler steps only run this expert. Each block: self-attention over the action
+chunk (bidirectional), cross-attention to the prefix (keys/values projected from the LLM width),
+MLP; pre-norm, with the flow time injected by adding a sine-cos time embedding through an MLP.
+
+Conventions: t ~ Beta(1.5, 1) scaled to (t_min, 1]; x_t = t * noise + (1 - t) * action;
+u = noise - action; loss = MSE(v(x_t, t), u). Sampling integrates dx/dt = v from t=1 to 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from hab_aux.schema import ACTION_DIM
+from hab_aux.train.model.configuration_sgvla import FlowConfig
+
+
+def time_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
+    half = dim // 2
+    freq = torch.exp(-math.log(10000.0) * torch.arange(half, device=t.device, dtype=torch.float32) / half)
+    ang = t.float()[:, None] * 1000.0 * freq[None]
+    return torch.cat([ang.sin(), ang.cos()], dim=-1)
+
+
+class ExpertBlock(nn.Module):
+    def __init__(self, width: int, heads: int, mlp_ratio: int, cond_dim: int):
+        super().__init__()
+        self.n1, self.n2, self.n3 = nn.LayerNorm(width), nn.LayerNorm(width), nn.LayerNorm(width)
+        self.self_attn = nn.MultiheadAttention(width, heads, batch_first=True)
+        self.cross_attn = nn.MultiheadAttention(width, heads, kdim=cond_dim, vdim=cond_dim, batch_first=True)
+        self.mlp = nn.Sequential(nn.Linear(width, mlp_ratio * width), nn.GELU(), nn.Linear(mlp_ratio * width, width))
+
+    def forward(self, x, prefix, prefix_pad):
+        h = self.n1(x)
+        x = x + self.self_attn(h, h, h, need_weights=False)[0]
+        x = x + self.cross_attn(self.n2(x), prefix, prefix, key_padding_mask=prefix_pad, need_weights=False)[0]
+        return x + self.mlp(self.n3(x))
+
+
+class FlowExpert(nn.Module):
+    def __init__(self, cfg: FlowConfig, cond_dim: int, action_dim: int = ACTION_DIM):
+        super().__init__()
+        self.cfg = cfg
+        w = cfg.width
+        self.action_in = nn.Linear(action_dim, w)
+        self.time_mlp = nn.Sequential(nn.Linear(2 * w, w), nn.SiLU(), nn.Linear(w, w))
+        self.pos = nn.Parameter(torch.randn(cfg.chunk, w) * 0.02)
+        self.cond_norm = nn.LayerNorm(cond_dim)
+        self.blocks = nn.ModuleList(ExpertBlock(w, cfg.heads, cfg.mlp_ratio, cond_dim) for _ in range(cfg.depth))
+        self.out_norm = nn.LayerNorm(w)
+        self.action_out = nn.Linear(w, action_dim)
+
+    def velocity(self, x_t, t, prefix, prefix_mask):
+        """x_t (B, chunk, A), t (B,), prefix (B, T, cond), prefix_mask (B, T) True = valid -> v (B, chunk, A)."""
+        te = time_embedding(t, self.cfg.width).to(x_t.dtype)
+        a = self.action_in(x_t) + self.pos[None, : x_t.shape[1]]
+        x = self.time_mlp(torch.cat([a, te[:, None].expand_as(a)], dim=-1))
+        cond, pad = self.cond_norm(prefix), ~prefix_mask.bool()
+        for block in self.blocks:
+            x = block(x, cond, pad)
+        return self.action_out(self.out_norm(x))
+
+    def sample_time(self, n: int, device) -> torch.Tensor:
+        beta = torch.distributions.Beta(torch.tensor(self.cfg.beta_a), torch.tensor(self.cfg.beta_b))
+        t = beta.sample((n,))
+        return (t * (1.0 - self.cfg.t_min) + self.cfg.t_min).to(device)
+
+    def loss(self, actions, valid, prefix, prefix_mask, noise=None, t=None) -> torch.Tensor:
+        """Per-sample flow-matching MSE over valid chunk steps: actions (B, chunk, A), valid (B, chunk)."""
+        noise = torch.randn_like(actions) if noise is None else noise
+        t = self.sample_time(actions.shape[0], actions.device) if t is None else t
+        tt = t[:, None, None].to(actions.dtype)
+        x_t = tt * noise + (1.0 - tt) * actions
+        err = ((self.velocity(x_t, t, prefix, prefix_mask) - (noise - actions)) ** 2).mean(-1)
+        w = valid.to(err.dtype)
+        return (err * w).sum(1) / w.sum(1).clamp(min=1.0)
+
+    @torch.no_grad()
+    def sample(self, prefix, prefix_mask, noise) -> torch.Tensor:
+        """Euler integration from t=1 (noise) to t=0 in `steps` steps -> (B, chunk, A)."""
+        x, n = noise, self.cfg.steps
+        dt = -1.0 / n
+        for i in range(n):
+            t = torch.full((x.shape[0],), 1.0 + i * dt, device=x.device)
+            x = x + dt * self.velocity(x, t, prefix, prefix_mask)
+        return x

@@ -1,0 +1,181 @@
+"""SG-VLA: fused vision -> projector -> Qwen2 LLM, with action tokens, an optional flow expert and
+auxiliary decoders on the LLM's last hidden states.
+
+Sequence: [vision tokens of every image slot][left-padded prompt][13 action tokens][eos].
+Positions come from the attention mask (padding sits between the image tokens and the prompt,
+so no query row is fully masked). `forward(batch, stage)` applies the stage's gradient routing
+(`StageSpec`): trainable components, detached decoder inputs, which losses count.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from hab_aux.errors import UserError
+from hab_aux.schema import ACTION_DIM
+from hab_aux.train.model.configuration_sgvla import SGVLAConfig, StageSpec
+from hab_aux.train.model.decoders import build_decoders
+from hab_aux.train.model.flow_expert import FlowExpert
+from hab_aux.train.model.losses import LOSSES, masked_mean
+from hab_aux.train.model.processor import SGVLABatch
+from hab_aux.train.model.vision import FusedVision, Projector
+
+BACKBONE = ("dinov2", "siglip", "projector", "llm")
+
+
+@dataclass
+class Encoded:
+    hidden: torch.Tensor  # (B, T, H) LLM last hidden states
+    attention_mask: torch.Tensor  # (B, T) bool
+    prefix_mask: torch.Tensor  # (B, T) bool: image tokens + real prompt tokens
+    past_key_values: object = None
+
+
+class SGVLAModel(nn.Module):
+    def __init__(self, config: SGVLAConfig, dinov2: nn.Module, siglip: nn.Module, llm: nn.Module, action_token_ids=None):
+        super().__init__()
+        self.config = config
+        self.vision = FusedVision(config.vision, dinov2, siglip)
+        hidden = llm.config.hidden_size
+        self.projector = Projector(self.vision.fused_dim, hidden, config.vision.projector_mult)
+        self.llm = llm
+        self.flow = FlowExpert(config.flow, hidden) if config.flow.enabled else None
+        self.decoders = build_decoders(config.decoders, hidden)
+        ids = torch.tensor(action_token_ids if action_token_ids is not None else [], dtype=torch.long)
+        self.register_buffer("action_token_ids", ids, persistent=False)
+        self.slots = config.inputs.image_slots()
+        self.stats = None  # ActionStats, set by build_model / load
+        self.tokenizer = None
+
+    # ---- components and stages -----------------------------------------------------------
+    def components(self) -> dict[str, nn.Module]:
+        comps = {"dinov2": self.vision.dinov2, "siglip": self.vision.siglip, "projector": self.projector, "llm": self.llm}
+        if self.flow is not None:
+            comps["flow"] = self.flow
+        for name, dec in self.decoders.items():
+            comps[f"decoder.{name}"] = dec
+        return comps
+
+    def set_stage(self, stage: StageSpec) -> list[nn.Parameter]:
+        """requires_grad follows `stage.trainable` ("decoders" covers every decoder); returns trainable params."""
+        for name, module in self.components().items():
+            group = "decoders" if name.startswith("decoder.") else name
+            module.requires_grad_(group in stage.trainable)
+        return [p for p in self.parameters() if p.requires_grad]
+
+    def _stage(self, stage: str | StageSpec) -> StageSpec:
+        return stage if isinstance(stage, StageSpec) else self.config.stage(stage)
+
+    # ---- prefix encoding -----------------------------------------------------------------
+    def embed_images(self, images: torch.Tensor) -> torch.Tensor:
+        b, i = images.shape[:2]
+        feats = self.vision(images.flatten(0, 1))
+        return self.projector(feats.to(self.projector[0].weight.dtype)).reshape(b, i * feats.shape[1], -1)
+
+    def encode(self, batch: SGVLABatch, use_cache: bool = False) -> Encoded:
+        vis = self.embed_images(batch.images)
+        txt = self.llm.get_input_embeddings()(batch.input_ids)
+        embeds = torch.cat([vis.to(txt.dtype), txt], dim=1)
+        ones = torch.ones(vis.shape[:2], dtype=torch.bool, device=vis.device)
+        attn = torch.cat([ones, batch.attention_mask], dim=1)
+        prefix = torch.cat([ones, batch.prefix_mask], dim=1)
+        position_ids = (attn.long().cumsum(1) - 1).clamp(min=0)
+        out = self.llm.model(inputs_embeds=embeds, attention_mask=attn.long(), position_ids=position_ids, use_cache=use_cache)
+        return Encoded(out.last_hidden_state, attn, prefix, out.past_key_values if use_cache else None)
+
+    def decoder_inputs(self, enc: Encoded, source: str) -> tuple[torch.Tensor, torch.Tensor]:
+        if source == "prefix":
+            return enc.hidden, enc.prefix_mask
+        slot = self.slots.index(f"0:{source.split(':', 1)[1]}")
+        p = self.vision.patches_per_image
+        h = enc.hidden[:, slot * p : (slot + 1) * p]
+        return h, torch.ones(h.shape[:2], dtype=torch.bool, device=h.device)
+
+    # ---- training ------------------------------------------------------------------------
+    def forward(self, batch: SGVLABatch, stage: str | StageSpec) -> dict[str, torch.Tensor]:
+        """Named losses of the stage plus "total" (= tokens + flow + sum of lambda_k * decoder_k)."""
+        stage = self._stage(stage)
+        self.set_stage(stage)
+        if "flow" in stage.losses and self.flow is None:
+            raise UserError(f"stage {stage.name!r} trains the flow expert but flow.enabled is false")
+        if "tokens" in stage.losses and batch.labels is None:
+            raise UserError(f"stage {stage.name!r} needs action labels: build the batch with with_actions=True")
+        if "flow" in stage.losses and batch.action_chunk is None:
+            raise UserError(f"stage {stage.name!r} needs flow targets: build the batch with with_actions=True")
+        missing = [d.name for d in self.config.enabled_decoders if d.name not in batch.targets]
+        if "aux" in stage.losses and missing:
+            raise UserError(f"stage {stage.name!r} needs decoder targets for {', '.join(missing)}")
+        backbone_trains = any(c in stage.trainable for c in BACKBONE)
+        with torch.set_grad_enabled(backbone_trains and torch.is_grad_enabled()):
+            enc = self.encode(batch)
+        losses: dict[str, torch.Tensor] = {}
+        if "tokens" in stage.losses:
+            losses["tokens"] = self.token_loss(enc, batch.labels)
+        if "flow" in stage.losses:
+            per = self.flow.loss(batch.action_chunk, batch.action_chunk_valid, enc.hidden, enc.prefix_mask)
+            losses["flow"] = masked_mean(per, batch.action_chunk_valid.any(1))
+        total = sum(losses.values()) if losses else enc.hidden.sum() * 0.0
+        if "aux" in stage.losses:
+            for spec in self.config.enabled_decoders:
+                latents, mask = self.decoder_inputs(enc, spec.tokens)
+                if stage.detach_decoder_inputs:
+                    latents = latents.detach()
+                pred = self.decoders[spec.name](latents, mask)
+                per = LOSSES[spec.loss](pred, batch.targets[spec.name])
+                losses[spec.name] = masked_mean(per, batch.target_valid[spec.name])
+                total = total + spec.weight * losses[spec.name]
+        losses["total"] = total
+        return losses
+
+    def token_loss(self, enc: Encoded, labels: torch.Tensor) -> torch.Tensor:
+        n_vis = enc.hidden.shape[1] - labels.shape[1]
+        full = F.pad(labels, (n_vis, 0), value=-100)
+        sel = full[:, 1:] != -100
+        logits = self.llm.lm_head(enc.hidden[:, :-1][sel])
+        return F.cross_entropy(logits.float(), full[:, 1:][sel])
+
+    # ---- inference -----------------------------------------------------------------------
+    @torch.no_grad()
+    def predict_action_bins(self, batch: SGVLABatch) -> torch.Tensor:
+        """Greedy decoding of 13 tokens, restricted to the action tokens, with a KV cache -> bin indices (B, 13)."""
+        if self.action_token_ids.numel() == 0:
+            raise ValueError("model has no action tokens (built on meta?)")
+        enc = self.encode(batch, use_cache=True)
+        cache, attn, hidden = enc.past_key_values, enc.attention_mask, enc.hidden[:, -1]
+        pos = attn.long().sum(1, keepdim=True) - 1
+        embed, bins = self.llm.get_input_embeddings(), []
+        for step in range(ACTION_DIM):
+            logits = self.llm.lm_head(hidden)[:, self.action_token_ids]
+            idx = logits.argmax(-1)
+            bins.append(idx)
+            if step == ACTION_DIM - 1:
+                break
+            attn = torch.cat([attn, torch.ones_like(attn[:, :1])], dim=1)
+            pos = pos + 1
+            out = self.llm.model(
+                inputs_embeds=embed(self.action_token_ids[idx])[:, None],
+                attention_mask=attn.long(), position_ids=pos, past_key_values=cache, use_cache=True,
+            )  # fmt: skip
+            cache, hidden = out.past_key_values, out.last_hidden_state[:, -1]
+        return torch.stack(bins, dim=1)
+
+    @torch.no_grad()
+    def predict_flow(self, batch: SGVLABatch, noise: torch.Tensor | None = None, generator=None) -> torch.Tensor:
+        """Normalised action chunk (B, chunk, 13): prefix encoded once, then `steps` Euler steps of the expert."""
+        if self.flow is None:
+            raise UserError("flow.enabled is false: this model has no flow-matching expert")
+        enc = self.encode(batch)
+        if noise is None:
+            shape = (len(batch), self.config.flow.chunk, ACTION_DIM)
+            noise = torch.randn(shape, generator=generator)
+        dtype = self.flow.action_in.weight.dtype
+        return self.flow.sample(enc.hidden.to(dtype), enc.prefix_mask, noise.to(enc.hidden.device, dtype))
+
+    @torch.no_grad()
+    def predict_aux(self, batch: SGVLABatch) -> dict[str, torch.Tensor]:
+        enc = self.encode(batch)
+        return {s.name: self.decoders[s.name](*self.decoder_inputs(enc, s.tokens)) for s in self.config.enabled_decoders}

@@ -1,0 +1,78 @@
+"""`SGVLAPolicy`: a trained SG-VLA checkpoint behind the `hab_aux.policy.Policy` protocol.
+
+head="tokens": 13 greedy action tokens per step. head="flow": the expert predicts a chunk of
+`flow.chunk` actions, the first `flow.execute` are queued and executed, then it re-plans.
+History (inputs.history = k): the last k+1 observations are kept; at the start of an episode the
+first observation is repeated to fill the window. Actions are denormalised and clipped to [-1, 1].
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hab_aux.errors import UserError, choose
+from hab_aux.policy import EpisodeInfo, Observation
+from hab_aux.schema import ACTION_DIM
+from hab_aux.train.model.action_tokenizer import ActionBins
+from hab_aux.train.model.build import make_processor
+from hab_aux.train.model.modeling_sgvla import SGVLAModel
+
+HEADS = ("tokens", "flow")
+
+
+class SGVLAPolicy:
+    def __init__(self, model: SGVLAModel, head: str = "tokens", seed: int = 0):
+        choose("head", head, HEADS)
+        if model.stats is None:
+            raise UserError("the model has no action normalisation stats (ActionStats); cannot denormalise actions")
+        if head == "flow" and model.flow is None:
+            raise UserError("head 'flow' needs a checkpoint with flow.enabled=true")
+        self.model, self.head = model.eval(), head
+        self.name = f"sgvla-{head}"
+        self.processor = make_processor(model)
+        self.bins = ActionBins(model.config.action.n_bins)
+        self.keys = sorted({slot.split(":")[1] for slot in model.config.inputs.image_slots()})
+        self.seed = seed
+        self.reset(None)
+
+    @classmethod
+    def from_checkpoint(cls, path: str | Path, head: str = "tokens", device: str = "cpu", seed: int = 0) -> SGVLAPolicy:
+        from hab_aux.train.checkpoint import load_pretrained
+
+        return cls(load_pretrained(path, device=device), head=head, seed=seed)
+
+    def reset(self, episode: EpisodeInfo | None) -> None:
+        self.queue: deque[np.ndarray] = deque()
+        self.frames: deque[dict] = deque(maxlen=self.model.config.inputs.history + 1)
+        seed = self.seed if episode is None else episode.episode_seed
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def _sample(self, observation: Observation, instruction: str) -> dict:
+        frame = {k: np.asarray(observation[k]) for k in self.keys}
+        if not self.frames:
+            self.frames.extend([frame] * self.frames.maxlen)
+        else:
+            self.frames.append(frame)
+        if self.model.config.inputs.history == 0:
+            return {**frame, "instruction": instruction}
+        return {**{k: np.stack([f[k] for f in self.frames]) for k in self.keys}, "instruction": instruction}
+
+    def _plan(self, sample: dict) -> np.ndarray:
+        """Normalised actions to queue: (1, 13) for tokens, (execute, 13) for flow."""
+        device = self.model.action_token_ids.device
+        batch = self.processor([sample], with_actions=False).to(device)
+        if self.head == "tokens":
+            return self.bins.decode(self.model.predict_action_bins(batch).cpu().numpy())
+        chunk = self.model.predict_flow(batch, generator=self.generator)[0].float().cpu().numpy()
+        return chunk[: self.model.config.flow.execute]
+
+    def select_action(self, observation: Observation, instruction: str) -> np.ndarray:
+        sample = self._sample(observation, instruction)  # history advances every step, queued or not
+        if not self.queue:
+            self.queue.extend(self._plan(sample))
+        action = self.model.stats.unnormalize(self.queue.popleft())
+        return np.clip(action, -1.0, 1.0).astype(np.float32).reshape(ACTION_DIM)

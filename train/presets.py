@@ -1,0 +1,130 @@
+"""Named, frozen SG-VLA configs and CLI-style overrides (`override(cfg, ["flow.enabled=true"])`).
+
+`sgvla-1.3b`: the paper's backbone, loaded from the hub (or a local copy) via `from_pretrained`.
+Its `arch` dicts repeat the hub configs' numbers so `habaux model-info` counts parameters on the
+`meta` device without downloading anything.
+`tiny`: the same transformers classes with small random configs, built fully offline.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from hab_aux.errors import UserError, choose
+from hab_aux.train.model.configuration_sgvla import (
+    FlowConfig,
+    InputConfig,
+    LLMConfig,
+    PretrainedSpec,
+    SGVLAConfig,
+    VisionConfig,
+    paper_decoders,
+)
+
+# Numbers of the real hub configs (facebook/dinov2-with-registers-large, google/siglip-so400m-patch14-224,
+# Qwen/Qwen2.5-0.5B); used only to build architectures on `meta` for parameter counts.
+DINOV2_L_REG = dict(
+    hidden_size=1024, num_hidden_layers=24, num_attention_heads=16, mlp_ratio=4, num_register_tokens=4,
+    image_size=518, patch_size=14, layerscale_value=1.0,
+)  # fmt: skip
+SIGLIP_SO400M_224 = dict(
+    hidden_size=1152, num_hidden_layers=27, num_attention_heads=16, intermediate_size=4304, image_size=224,
+    patch_size=14, vision_use_head=False,
+)  # fmt: skip
+QWEN25_05B = dict(
+    hidden_size=896, num_hidden_layers=24, num_attention_heads=14, num_key_value_heads=2, intermediate_size=4864,
+    vocab_size=151936, tie_word_embeddings=True, max_position_embeddings=32768, rope_theta=1000000.0,
+)  # fmt: skip
+
+SGVLA_1_3B = SGVLAConfig(
+    name="sgvla-1.3b",
+    vision=VisionConfig(
+        dinov2=PretrainedSpec("facebook/dinov2-with-registers-large", DINOV2_L_REG),
+        siglip=PretrainedSpec("google/siglip-so400m-patch14-224", SIGLIP_SO400M_224),
+        image_size=224,
+    ),
+    llm=LLMConfig(model=PretrainedSpec("Qwen/Qwen2.5-0.5B", QWEN25_05B), tokenizer="Qwen/Qwen2.5-0.5B"),
+    flow=FlowConfig(enabled=False, width=768, depth=10, heads=12),
+    decoders=paper_decoders(width=512),
+)
+
+TINY_IMAGE = 56
+TINY = SGVLAConfig(
+    name="tiny",
+    vision=VisionConfig(
+        dinov2=PretrainedSpec(None, dict(
+            hidden_size=32, num_hidden_layers=2, num_attention_heads=2, mlp_ratio=2, num_register_tokens=4,
+            image_size=TINY_IMAGE, patch_size=14,
+        )),  # fmt: skip
+        siglip=PretrainedSpec(None, dict(
+            hidden_size=48, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64, image_size=TINY_IMAGE,
+            patch_size=14, vision_use_head=False,
+        )),  # fmt: skip
+        image_size=TINY_IMAGE,
+        projector_mult=1,
+    ),
+    llm=LLMConfig(
+        model=PretrainedSpec(None, dict(
+            hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, intermediate_size=128,
+            vocab_size=512, tie_word_embeddings=True, max_position_embeddings=1024,
+        )),  # fmt: skip
+        tokenizer="builtin:tiny",
+    ),
+    flow=FlowConfig(enabled=True, width=32, depth=2, heads=2, mlp_ratio=2),
+    decoders=paper_decoders(width=32),
+)
+
+PRESETS: dict[str, SGVLAConfig] = {c.name: c for c in (SGVLA_1_3B, TINY)}
+
+
+def get_preset(name: str) -> SGVLAConfig:
+    return PRESETS[choose("preset", name, PRESETS)]
+
+
+def _parse(raw: str, current):
+    if isinstance(current, bool):
+        if raw.lower() not in ("true", "false", "1", "0"):
+            raise UserError(f"expected true or false, got {raw!r}")
+        return raw.lower() in ("true", "1")
+    if isinstance(current, (int, float)) and not isinstance(current, bool):
+        try:
+            return type(current)(raw)
+        except ValueError:
+            raise UserError(f"expected a {type(current).__name__}, got {raw!r}") from None
+    if isinstance(current, tuple) or current is None:
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = [s for s in raw.split(",") if s] if isinstance(current, tuple) else raw
+        return tuple(value) if isinstance(value, list) else value
+    return raw
+
+
+def _set(obj, path: list[str], raw: str, full: str):
+    head, rest = path[0], path[1:]
+    if isinstance(obj, tuple) and obj and hasattr(obj[0], "name"):  # a table keyed by name (decoders, stages)
+        names = [x.name for x in obj]
+        choose(f"name in {full!r}", head, names)
+        i = names.index(head)
+        if not rest:
+            raise UserError(f"{full!r}: name a field of {head!r}")
+        return obj[:i] + (_set(obj[i], rest, raw, full),) + obj[i + 1 :]
+    if not dataclasses.is_dataclass(obj):
+        raise UserError(f"{full!r}: cannot descend into {type(obj).__name__}")
+    fields = [f.name for f in dataclasses.fields(obj)]
+    choose(f"config field in {full!r}", head, fields)
+    value = getattr(obj, head)
+    new = _set(value, rest, raw, full) if rest else _parse(raw, value)
+    return dataclasses.replace(obj, **{head: new})
+
+
+def override(cfg: SGVLAConfig, assignments: list[str]) -> SGVLAConfig:
+    """Apply "a.b.c=value" assignments; tables of named specs are indexed by name
+    (e.g. "decoders.grasp.enabled=false", "inputs.cameras=head", "flow.enabled=true")."""
+    for item in assignments:
+        if "=" not in item:
+            raise UserError(f"override {item!r} must look like key.path=value")
+        key, raw = item.split("=", 1)
+        cfg = _set(cfg, key.strip().split("."), raw.strip(), item)
+    return cfg
