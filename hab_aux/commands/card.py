@@ -1,0 +1,101 @@
+"""`habaux card`: a markdown data card of a dataset, from its manifest, shards and schema.py."""
+
+import json
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+MSHAB_DIFFERENCE = """\
+## How this differs from MS-HAB's data
+
+MS-HAB stores raw observations (RGB + depth of both cameras) and actions in gzip-compressed HDF5,
+about 52-58 KB per transition. This dataset keeps the same observations and actions (same camera
+names, image size, depth in millimetres, 15-D qpos, 13-D `pd_joint_delta_pos` action) and adds,
+recorded at generation time: the base pose (x, y, yaw), the target and TCP poses relative to the
+base, the grasp flag, per-camera instance segmentation and the target's binary mask. Everything is
+stored losslessly (zstd / blosc-zstd in sharded zarr v3), with per-chunk crc32c checksums."""
+
+LABELS = """\
+## Label definitions
+
+- `*_mask`: `seg == target.per_scene_id`, the target object (pick/place) or the handle link
+  (open/close) in that camera.
+- `*_seg`: SAPIEN `per_scene_id` of the actor or link seen at each pixel (0 = nothing).
+- `is_grasped`: `agent.is_grasping(target, max_angle=30)`.
+- `base_pose`: `agent.base_link.pose` reduced to (x, y, yaw) in the world frame.
+- `target_pose`, `tcp_pose`: `base_link.pose.inv() * pose`, xyz + wxyz quaternion.
+- `success`: the subtask's success rule (mshab.md) at the episode's last step."""
+
+
+def _table(rows: list[list[str]], header: list[str]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in rows])
+
+
+def _schema_section() -> str:
+    from hab_aux import schema
+
+    def rows(fields):
+        return [[f"`{f.key}`", f.dtype, str(f.shape), f.role, f.doc] for f in fields]
+
+    header = ["key", "dtype", "shape", "role", "meaning"]
+    return (
+        f"## Schema (version {schema.SCHEMA_VERSION})\n\nPer step (leading axis = step; `episode_ends` "
+        f"delimits episodes):\n\n{_table(rows(schema.STEP_FIELDS), header)}\n\n"
+        f"Per episode:\n\n{_table(rows(schema.EPISODE_FIELDS), header)}"
+    )
+
+
+def _expert_section(root: Path, summary) -> str:
+    """Success rate over all attempts when the generator's progress files record them."""
+    reports = [json.loads(p.read_text()) for p in sorted((root / ".progress").glob("*.json"))]
+    stored = f"{summary.successes} of {summary.num_episodes} stored episodes are successes."
+    if not reports:
+        return f"## Expert\n\nAttempt counts not recorded. {stored}"
+    attempted, kept = sum(r["attempted"] for r in reports), sum(r["kept"] for r in reports)
+    failures: dict[str, int] = {}
+    for r in reports:
+        for reason, n in r.get("failures", {}).items():
+            failures[reason] = failures.get(reason, 0) + n
+    successes = attempted - sum(failures.values())
+    lines = [f"## Expert\n\n{successes} of {attempted} attempts succeeded ({successes / max(attempted, 1):.1%}); "
+             f"{kept} episodes kept. {stored}"]  # fmt: skip
+    lines += [f"- failure `{k or '(none)'}`: {v}" for k, v in sorted(failures.items(), key=lambda kv: -kv[1])]
+    return "\n".join(lines)
+
+
+def render_card(root: Path) -> str:
+    from hab_aux.inspect.summary import summarize
+    from hab_aux.store import open_dataset
+
+    ds = open_dataset(root)
+    s = summarize(ds)
+    manifest = ds.manifests[0]
+    commands = sorted({e["generation"].get("command", "") for e in manifest["shards"]} - {""})
+    counts = [[t, sub, cat, str(e), str(n)] for (t, sub, cat), (e, n) in s.groups.items()]
+    parts = [
+        f"# Data card: {root.name}",
+        f"{s.num_episodes} episodes, {s.num_steps} transitions, {len(manifest['shards'])} shard(s), "
+        f"tasks: {', '.join(manifest['tasks'])}; {s.bytes_per_step:,.0f} bytes per transition on disk.",
+        "## Counts\n\n" + _table(counts, ["task", "subtask", "target category", "episodes", "transitions"]),
+        "Splits: " + ", ".join(f"{k}: {v} episodes" for k, v in sorted(s.splits.items())),
+        "## Generation\n\n" + ("\n".join(f"```\n{c}\n```" for c in commands) or "Command not recorded."),
+        _expert_section(root, s),
+        _schema_section(),
+        LABELS,
+        MSHAB_DIFFERENCE,
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def command(
+    dataset: Path = typer.Argument(..., help="dataset folder (holds manifest.json)"),
+    out: Path | None = typer.Option(None, "--out", help="markdown file to write (default data_cards/NAME.md)"),
+) -> None:
+    """Write a markdown data card for DATASET: schema, counts, generation command, expert success."""
+    out = out or Path("data_cards") / f"{dataset.resolve().name}.md"
+    text = render_card(dataset)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text)
+    Console().print(f"wrote {out}")

@@ -1,0 +1,1 @@
+"""Look at a dataset without the simulator: summary statistics, mask previews, videos, verification."""

@@ -1,0 +1,109 @@
+"""`habaux inspect` and `habaux card` on synthetic datasets, through the CLI."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from hab_aux import schema
+from hab_aux.cli import app
+from hab_aux.errors import UserError
+from hab_aux.inspect.verify import verify_dataset
+from hab_aux.store import open_dataset
+from tests.hab_aux.conftest import write_dataset
+
+runner = CliRunner()
+
+
+def test_summary_preview_and_video(dataset, tmp_path):
+    png, gif = tmp_path / "p.png", tmp_path / "v.gif"
+    result = runner.invoke(app, ["inspect", str(dataset), "--episode", "1", "--out", str(png), "--video", str(gif)])
+    assert result.exit_code == 0, result.output
+    assert "5 episodes" in result.output and "TidyHouse" in result.output and "shoulder_lift" in result.output
+    assert Image.open(png).size == (3 * schema.IMAGE_SIZE, 2 * 4 * schema.IMAGE_SIZE)
+    assert Image.open(gif).n_frames == 130
+
+
+def test_mp4_video(dataset, tmp_path):
+    pytest.importorskip("imageio_ffmpeg")
+    result = runner.invoke(app, ["inspect", str(dataset), "--episode", "2", "--video", str(tmp_path / "v.mp4")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "v.mp4").stat().st_size > 1000
+
+
+def test_card(dataset, tmp_path):
+    out = tmp_path / "card.md"
+    assert runner.invoke(app, ["card", str(dataset), "--out", str(out)]).exit_code == 0
+    text = out.read_text()
+    assert "habaux generate --shard 0" in text and "`hand_mask`" in text and "MS-HAB" in text
+    assert "| TidyHouse | place | mug | 1 | 41 |" in text
+    assert "Attempt counts not recorded. 3 of 5 stored episodes are successes." in text
+
+
+def test_card_reports_the_experts_attempts(dataset, tmp_path):
+    copy = shutil.copytree(dataset, tmp_path / "copy")
+    (copy / ".progress").mkdir()
+    progress = {"attempted": 8, "kept": 5, "steps": 395, "started": 0.0, "failures": {"timeout": 3}}
+    (copy / ".progress" / "shard-00000.json").write_text(json.dumps(progress))
+    assert runner.invoke(app, ["card", str(copy), "--out", str(tmp_path / "card.md")]).exit_code == 0
+    assert "5 of 8 attempts succeeded (62.5%); 5 episodes kept." in (tmp_path / "card.md").read_text()
+
+
+def test_verify_finds_missing_and_truncated_chunks(dataset, tmp_path):
+    copy = shutil.copytree(dataset, tmp_path / "copy")
+    assert runner.invoke(app, ["inspect", str(copy), "--verify"]).exit_code == 0
+    shard = copy / "shards" / "shard-00000.zarr"
+    (shard / "head_rgb" / "c" / "1" / "0" / "0" / "0").unlink()
+    depth = shard / "hand_depth" / "c" / "0" / "0" / "0" / "0"
+    depth.write_bytes(depth.read_bytes()[:-100])
+    problems = verify_dataset(copy)
+    assert any("head_rgb: chunk file c/1/0/0/0 missing" in p for p in problems), problems
+    assert any("hand_depth: chunk file c/0/0/0/0 corrupt" in p for p in problems), problems
+    result = runner.invoke(app, ["inspect", str(copy), "--verify"])
+    assert result.exit_code == 1 and "2 problem(s)" in result.output
+    with pytest.raises(OSError, match="checksum mismatch"):
+        open_dataset(copy).steps([0], ("hand_depth",))
+
+
+def test_verify_finds_missing_and_unlisted_shards(tmp_path, episodes):
+    root = write_dataset(tmp_path / "ds", episodes[:3], shards=3)
+    shutil.rmtree(root / "shards" / "shard-00001.zarr")
+    shutil.copytree(root / "shards" / "shard-00002.zarr", root / "shards" / "shard-00007.zarr")
+    problems = verify_dataset(root)
+    assert problems == [
+        "shards/shard-00001.zarr: listed in the manifest but missing",
+        "shards/shard-00007.zarr: present but not in the manifest"
+        " (rebuild it: habaux inspect DATASET --rebuild-manifest)",
+    ]
+    assert runner.invoke(app, ["inspect", str(root), "--rebuild-manifest", "--verify"]).exit_code == 0
+    assert open_dataset(root).num_episodes == 3
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["inspect", "{missing}"], "not a folder"),
+        (["inspect", "{ds}", "--episode", "7", "--out", "{tmp}/x.png"], r"episode 7 out of range.*valid 0\.\.4"),
+        (["inspect", "{ds}", "--video", "{tmp}/x.avi"], "must end in .mp4 or .gif"),
+        (["card", "{missing}"], "not a folder"),
+    ],
+)
+def test_bad_input_is_a_user_error(dataset, tmp_path, args, message):
+    args = [a.format(ds=dataset, tmp=tmp_path, missing=tmp_path / "missing") for a in args]
+    result = runner.invoke(app, args)
+    assert isinstance(result.exception, UserError)
+    with pytest.raises(UserError, match=message):
+        raise result.exception
+
+
+def test_cli_prints_one_line_without_traceback(tmp_path):
+    habaux = Path(sys.executable).parent / "habaux"  # the installed console script, which runs cli.main
+    proc = subprocess.run([str(habaux), "inspect", str(tmp_path / "nope")], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "Traceback" not in proc.stderr
+    assert "not a folder" in proc.stderr
