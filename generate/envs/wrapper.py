@@ -1,0 +1,114 @@
+"""`SubtaskEnv`: the numpy interface the eval harness, recorder and experts build on.
+
+Observations carry every step key of `hab_aux.schema` except "action", with a leading env axis.
+"""
+
+from dataclasses import dataclass, field
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from hab_aux.errors import UserError, choose
+from hab_aux.generate.envs.subtask_env import ENV_IDS
+from hab_aux.policy import EpisodeInfo
+from hab_aux.schema import ACTION_DIM, CAMERAS
+from hab_aux.tasks import ARTICULATIONS, get_task
+
+BACKENDS = {"cpu": ("physx_cpu", "sapien_cpu"), "gpu": ("physx_cuda", "sapien_cuda")}
+
+
+@dataclass
+class StepResult:
+    success: np.ndarray  # bool (K,), this step
+    failure_reason: list[str]  # "" or "collision"
+    info: dict = field(default_factory=dict)  # numpy arrays of length K
+
+
+def _np(x) -> np.ndarray:
+    return x.cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+
+
+def _pose7(pose) -> np.ndarray:
+    return np.concatenate([_np(pose.p), _np(pose.q)], axis=-1).astype(np.float32)
+
+
+class SubtaskEnv:
+    def __init__(self, task: str, subtask: str, articulation: str | None, sim_backend: str, num_envs: int, third_person: bool):
+        t = get_task(task)
+        choose(f"subtask for {task}", subtask, t.subtasks)
+        if subtask in ("open", "close"):
+            if articulation is None:
+                raise UserError(f"{subtask} needs an articulation; valid: {', '.join(ARTICULATIONS)}")
+            choose("articulation", articulation, ARTICULATIONS)
+        elif articulation is not None:
+            raise UserError(f"{subtask} takes no articulation (got {articulation!r})")
+        sim, render = BACKENDS[choose("sim backend", sim_backend, BACKENDS)]
+        if sim_backend == "cpu" and num_envs != 1:
+            raise UserError(f"the cpu backend runs one env per process (got num_envs={num_envs}); use processes, or sim_backend='gpu'")
+        self.task, self.subtask, self.articulation = task, subtask, articulation
+        self.num_envs, self.third_person = num_envs, third_person
+        self._env = gym.make(
+            ENV_IDS[subtask], task=task, articulation=articulation, num_envs=num_envs, robot_uids="fetch",
+            obs_mode="rgb+depth+segmentation", control_mode="pd_joint_delta_pos", sim_backend=sim,
+            render_backend=render, render_mode="rgb_array" if third_person else None,
+            sensor_configs=dict(width=128, height=128),
+        )  # fmt: skip
+        self.unwrapped = self._env.unwrapped
+
+    def reset(self, layout_seeds: list[int], episode_seeds: list[int]) -> tuple[dict[str, np.ndarray], list[EpisodeInfo]]:
+        if len(layout_seeds) != self.num_envs or len(episode_seeds) != self.num_envs:
+            raise UserError(f"need {self.num_envs} layout and episode seeds, got {len(layout_seeds)} and {len(episode_seeds)}")
+        env = self.unwrapped
+        reconfigure = env.set_episodes(layout_seeds, episode_seeds)
+        obs, _ = self._env.reset(seed=[int(s) for s in episode_seeds], options={"reconfigure": reconfigure})
+        infos = [
+            EpisodeInfo(self.task, self.subtask, p.target_name, p.target_category, p.instruction, int(ls), int(es))
+            for p, ls, es in zip(env.plans, layout_seeds, episode_seeds)
+        ]
+        return self._observation(obs), infos
+
+    def step(self, actions: np.ndarray) -> tuple[dict[str, np.ndarray], StepResult]:
+        actions = np.asarray(actions, dtype=np.float32).reshape(self.num_envs, ACTION_DIM)
+        obs, _, _, _, info = self._env.step(torch.as_tensor(actions, device=self.unwrapped.device))
+        collision = _np(info["collision"])
+        extra = {k: _np(v) for k, v in info.items() if k not in ("success", "elapsed_steps")}
+        result = StepResult(_np(info["success"]).astype(bool), ["collision" if c else "" for c in collision], extra)
+        return self._observation(obs), result
+
+    def _observation(self, obs: dict) -> dict[str, np.ndarray]:
+        env = self.unwrapped
+        out: dict[str, np.ndarray] = {}
+        target_id = _np(env.target.per_scene_id).astype(np.int16).reshape(-1, 1, 1)
+        for cam in CAMERAS:
+            data = obs["sensor_data"][f"fetch_{cam}"]
+            seg = _np(data["segmentation"])[..., 0].astype(np.int16)
+            out[f"{cam}_rgb"] = _np(data["rgb"]).astype(np.uint8)
+            out[f"{cam}_depth"] = np.clip(_np(data["depth"]).astype(np.int32), 0, None).astype(np.uint16)
+            out[f"{cam}_seg"] = seg
+            out[f"{cam}_mask"] = seg == target_id
+        agent = env.agent
+        base = agent.base_link.pose
+        out["qpos"] = _np(agent.robot.get_qpos()).astype(np.float32)
+        q = _np(base.q)  # wxyz; the base only turns about z
+        yaw = 2 * np.arctan2(q[:, 3], q[:, 0])
+        yaw = np.arctan2(np.sin(yaw), np.cos(yaw))
+        out["base_pose"] = np.concatenate([_np(base.p)[:, :2], yaw[:, None]], axis=1).astype(np.float32)
+        out["is_grasped"] = _np(agent.is_grasping(env.target, max_angle=30)).astype(bool)
+        out["target_pose"] = _pose7(base.inv() * env.target.pose)
+        out["tcp_pose"] = _pose7(base.inv() * agent.tcp.pose)
+        return out
+
+    def render_third_person(self) -> np.ndarray:
+        if not self.third_person:
+            raise UserError("this env was made without third_person=True")
+        frames = _np(self._env.render()).astype(np.uint8)
+        return frames.reshape(self.num_envs, *frames.shape[-3:])
+
+    def close(self) -> None:
+        self._env.close()
+
+
+def make_subtask_env(task: str, subtask: str, articulation: str | None = None, *, sim_backend: str = "cpu",
+                     num_envs: int = 1, third_person: bool = False) -> SubtaskEnv:  # fmt: skip
+    return SubtaskEnv(task, subtask, articulation, sim_backend, num_envs, third_person)

@@ -1,0 +1,64 @@
+"""MS-HAB's subtask success rules as pure functions (numpy in, bool out).
+
+Every rule is evaluated per control step (not latched). All subtasks share the "at rest"
+condition: the TCP is back near its rest position relative to the base, the arm joints are near
+rest, the robot is static and the cumulative collision force stays under the subtask's limit.
+"""
+
+import numpy as np
+
+from hab_aux.tasks import CLOSE_FRACTION, COLLISION_FORCE_LIMIT, OPEN_FRACTION, PLACE_GOAL_RADIUS
+
+REST_TCP_RADIUS = 0.05  # m, TCP to its rest position, in the base frame
+REST_ARM_TOLERANCE = 0.2  # rad, per arm joint
+STATIC_BODY_QVEL = 0.2  # rad/s or m/s, torso/head/arm/gripper joints (as ManiSkill's Fetch.is_static)
+STATIC_BASE_QVEL = 0.05  # base joints
+
+
+def collision_exceeded(cumulative_force: float, subtask: str) -> bool:
+    return bool(cumulative_force > COLLISION_FORCE_LIMIT[subtask])
+
+
+def is_static(body_qvel: np.ndarray, base_qvel: np.ndarray) -> bool:
+    return bool(np.all(np.abs(body_qvel) <= STATIC_BODY_QVEL) and np.all(np.abs(base_qvel) <= STATIC_BASE_QVEL))
+
+
+def at_rest(
+    tcp_pos_in_base: np.ndarray,
+    rest_tcp_pos_in_base: np.ndarray,
+    arm_qpos: np.ndarray,
+    rest_arm_qpos: np.ndarray,
+    body_qvel: np.ndarray,
+    base_qvel: np.ndarray,
+    cumulative_force: float,
+    subtask: str,
+) -> bool:
+    tcp_ok = np.linalg.norm(np.asarray(tcp_pos_in_base) - rest_tcp_pos_in_base) <= REST_TCP_RADIUS
+    # Three arm joints are continuous: compare angles modulo a full turn.
+    arm_err = np.angle(np.exp(1j * (np.asarray(arm_qpos) - rest_arm_qpos)))
+    arm_ok = np.all(np.abs(arm_err) <= REST_ARM_TOLERANCE)
+    return bool(
+        tcp_ok and arm_ok and is_static(body_qvel, base_qvel) and not collision_exceeded(cumulative_force, subtask)
+    )
+
+
+def pick_success(rest: bool, is_grasped: bool) -> bool:
+    return bool(rest and is_grasped)
+
+
+def place_success(rest: bool, is_grasped: bool, obj_pos: np.ndarray, goal_pos: np.ndarray) -> bool:
+    near = np.linalg.norm(np.asarray(obj_pos) - np.asarray(goal_pos)) <= PLACE_GOAL_RADIUS
+    return bool(rest and not is_grasped and near)
+
+
+def joint_fraction(qpos: float, qmin: float, qmax: float) -> float:
+    """How far open a joint is: 0 at qmin (closed), 1 at qmax."""
+    return float((qpos - qmin) / (qmax - qmin))
+
+
+def open_success(rest: bool, qpos: float, qmin: float, qmax: float, articulation: str) -> bool:
+    return bool(rest and qpos > qmin + OPEN_FRACTION[articulation] * (qmax - qmin))
+
+
+def close_success(rest: bool, qpos: float, qmin: float, qmax: float) -> bool:
+    return bool(rest and qpos < qmin + CLOSE_FRACTION * (qmax - qmin))
