@@ -82,10 +82,6 @@ def owed_slots(episodes: int, shard_index: int, num_shards: int, recorded_seeds:
     `recorded_seeds` are (episode_seed, success) of every committed episode in the dataset. A slot
     is done when it holds a success, or any episode with `keep_failures`.
     """
-    if episodes < 1:
-        raise UserError(f"--episodes must be at least 1, got {episodes}")
-    if not 0 <= shard_index < num_shards:
-        raise UserError(f"--shard-index {shard_index} must be in 0..{num_shards - 1} (--num-shards {num_shards})")
     done: set[int] = set()
     next_attempt: dict[int, int] = {}
     for seed, success in recorded_seeds:

@@ -6,6 +6,7 @@ slice), or Ray tasks (`--ray ADDRESS`). They all write shard stores under one da
 which the manifest then lists as one dataset.
 """
 
+import json
 import multiprocessing as mp
 import shlex
 import shutil
@@ -44,6 +45,8 @@ class Launch:
     def __post_init__(self):
         if self.episodes < 1:
             raise UserError(f"--episodes must be at least 1, got {self.episodes}")
+        if not 0 <= self.shard_index < self.num_shards:
+            raise UserError(f"--shard-index {self.shard_index} must be in 0..{self.num_shards - 1} (--num-shards {self.num_shards})")
         if not 1 <= self.workers <= MAX_WORKERS_PER_SHARD:
             raise UserError(f"--workers must be in 1..{MAX_WORKERS_PER_SHARD}, got {self.workers}")
         if self.num_envs < 1 or (self.num_envs > 1 and self.sim_backend == "cpu"):
@@ -89,18 +92,17 @@ def _jobs(config: GenerateConfig, launch: Launch) -> list[WorkerJob]:
     return jobs
 
 
-def _read_progress(out: Path, jobs: list[WorkerJob]) -> tuple[int, int, int, Counter]:
-    import json
-
-    attempted = kept = steps = 0
+def _read_progress(out: Path, jobs: list[WorkerJob]) -> tuple[Counter, Counter]:
+    """Summed counts (attempted, succeeded, kept, steps) and failure reasons of the workers so far."""
+    totals: Counter = Counter()
     failures: Counter = Counter()
     for job in jobs:
         path = progress_path(out, job.shard_id)
         if path.exists():
             p = json.loads(path.read_text())
-            attempted, kept, steps = attempted + p["attempted"], kept + p["kept"], steps + p["steps"]
+            totals.update({k: p[k] for k in ("attempted", "succeeded", "kept", "steps")})
             failures.update(p["failures"])
-    return attempted, kept, steps, failures
+    return totals, failures
 
 
 def _submit(jobs: list[WorkerJob], launch: Launch):
@@ -136,15 +138,16 @@ def generate(config: GenerateConfig, launch: Launch, console: Console) -> dict:
         start = time.time()
         while True:
             finished = done()
-            attempted, kept, steps, _ = _read_progress(launch.out, jobs)
-            rate = kept / attempted if attempted else 0.0
-            stats = f"attempted {attempted}, success {rate:.0%}, {steps / max(time.time() - start, 1e-9):.1f} steps/s"
-            bar.update(task, completed=kept, stats=stats)
+            n, _ = _read_progress(launch.out, jobs)
+            rate = n["succeeded"] / n["attempted"] if n["attempted"] else 0.0
+            stats = f"attempted {n['attempted']}, success {rate:.0%}, {n['steps'] / max(time.time() - start, 1e-9):.1f} steps/s"
+            bar.update(task, completed=n["kept"], stats=stats)
             if finished:
                 break
             time.sleep(0.5)
     results()  # raises a worker's error, if any
-    attempted, kept, steps, failures = _read_progress(launch.out, jobs)
+    _, failures = _read_progress(launch.out, jobs)
     if failures:
-        console.print(f"failed attempts (not kept unless --keep-failures): {dict(failures)}")
+        kept = "kept, labelled success=false" if config.keep_failures else "not kept"
+        console.print(f"failed attempts ({kept}): {dict(failures)}")
     return build_manifest(launch.out)

@@ -32,13 +32,15 @@ class WorkerJob:
 @dataclass
 class Progress:
     attempted: int = 0
+    succeeded: int = 0
     kept: int = 0
     steps: int = 0
     started: float = field(default_factory=time.time)
     failures: Counter = field(default_factory=Counter)
 
     def to_json(self) -> dict:
-        return {**{k: getattr(self, k) for k in ("attempted", "kept", "steps", "started")}, "failures": dict(self.failures)}
+        counts = {k: getattr(self, k) for k in ("attempted", "succeeded", "kept", "steps", "started")}
+        return {**counts, "failures": dict(self.failures)}
 
 
 def progress_path(root: Path, shard_id: int) -> Path:
@@ -95,6 +97,7 @@ def _fill(job: WorkerJob, parent: int) -> dict:
                 padded = batch + batch[-1:] * (env.num_envs - len(batch))  # extras are dropped
                 for done, episode in zip(batch, record_batch(env, policies, padded, config)):
                     progress.attempted += 1
+                    progress.succeeded += episode.result.success
                     if episode.result.success or config.keep_failures:
                         writer.add_episode(episode.steps, episode.meta)
                         progress.kept += 1

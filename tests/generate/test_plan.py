@@ -1,7 +1,10 @@
+from pathlib import Path
+
 import pytest
 
 from hab_aux.errors import UserError
 from hab_aux.generate.plan import MAX_ATTEMPTS, GenerateConfig, attempt, owed_slots, slot_of
+from hab_aux.generate.run import Launch
 from hab_aux.tasks import SPLIT_SEED_RANGES
 
 
@@ -57,8 +60,9 @@ def test_a_slot_that_always_fails_stops_with_an_error():
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: owed_slots(0, 0, 1, [], False), "--episodes must be at least 1, got 0"),
-        (lambda: owed_slots(5, 3, 3, [], False), "--shard-index 3 must be in 0..2"),
+        (lambda: Launch(episodes=0, out=Path("x")), "--episodes must be at least 1, got 0"),
+        (lambda: Launch(episodes=5, out=Path("x"), shard_index=3, num_shards=3), "--shard-index 3 must be in 0..2"),
+        (lambda: Launch(episodes=5, out=Path("x"), num_envs=4), "--num-envs 4: must be 1 on --sim-backend cpu"),
         (lambda: GenerateConfig.parse("SetTable", "pick,fly"), "unknown subtask for SetTable 'fly'"),
         (lambda: GenerateConfig.parse("TidyHouse", "open"), "unknown subtask for TidyHouse 'open'; valid: pick, place"),
         (lambda: config(max_steps=500), "--max-steps must be in 1..200, got 500"),

@@ -1,0 +1,130 @@
+"""Shared motion helpers for the privileged experts: IK, joint tracking, base driving, actions.
+
+Everything here acts through the 13-D `pd_joint_delta_pos` action only. The arm controller adds
+each delta to the *measured* joint positions, so tracking is closed-loop: every step the expert
+sends the (clipped) error to its current joint waypoint. IK uses SAPIEN's Pinocchio model of the
+robot; Fetch's root link sits at the world origin, so its root frame is the world frame.
+"""
+
+import numpy as np
+import sapien
+
+from hab_aux.generate.envs.subtask_env import ARM_QPOS_IDX, REST_QPOS
+from hab_aux.schema import ACTION_DIM
+
+TORSO = 3
+ARM_DELTA = 0.1  # rad per control step at action 1
+TORSO_DELTA = 0.1  # m per control step at action 1
+CONTINUOUS = (8, 10, 12)  # upperarm, forearm and wrist roll: compare modulo a full turn
+GRIPPER_OPEN, GRIPPER_CLOSED = 1.0, -1.0
+REST_BODY = np.concatenate([[REST_QPOS[0]], REST_QPOS[np.array(ARM_QPOS_IDX) - 3]])  # torso + arm
+BODY_IDX = [TORSO, *ARM_QPOS_IDX]  # the joints the experts move: torso and arm, in 15-D qpos
+
+
+def wrap(a):
+    return (np.asarray(a) + np.pi) % (2 * np.pi) - np.pi
+
+
+def body_error(target: np.ndarray, qpos: np.ndarray) -> np.ndarray:
+    """target - current for torso + arm (8,), continuous joints the short way round."""
+    err = np.asarray(target, dtype=np.float64) - qpos[BODY_IDX]
+    for k, j in enumerate(BODY_IDX):
+        if j in CONTINUOUS:
+            err[k] = wrap(err[k])
+    return err
+
+
+def frame(approach, closing, pos) -> sapien.Pose:
+    """Gripper pose from its approach (x) and finger-closing (y) axes (orthonormalised here)."""
+    x = np.asarray(approach, dtype=np.float64)
+    x /= np.linalg.norm(x)
+    y = np.asarray(closing, dtype=np.float64) - x * np.dot(closing, x)
+    y /= np.linalg.norm(y)
+    m = np.eye(4)
+    m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = x, y, np.cross(x, y), pos
+    return sapien.Pose(m)
+
+
+def yaw_of(pose: sapien.Pose) -> float:
+    w, _, _, z = pose.q
+    return float(2 * np.arctan2(z, w))
+
+
+class Kinematics:
+    """Pinocchio IK for `gripper_link` with the base and head fixed (torso optional)."""
+
+    def __init__(self, robot):
+        self.model = robot._objs[0].create_pinocchio_model()
+        self.ee = [link.name for link in robot.links].index("gripper_link")
+        self.n = len(robot.active_joints)
+
+    def solve(self, pose: sapien.Pose, qpos: np.ndarray, torso: bool = False) -> np.ndarray | None:
+        """Torso + arm targets (8,) reaching `pose` (world) from `qpos` (15,), or None."""
+        mask = np.zeros(self.n, dtype=np.int32)
+        mask[ARM_QPOS_IDX] = 1
+        mask[TORSO] = int(torso)
+        q, ok, _ = self.model.compute_inverse_kinematics(self.ee, pose, initial_qpos=qpos.astype(np.float64),
+                                                         active_qmask=mask, max_iterations=200)  # fmt: skip
+        return np.asarray(q)[BODY_IDX] if ok else None
+
+    def path(self, poses: list[sapien.Pose], qpos: np.ndarray, torso: bool = False) -> list[np.ndarray] | None:
+        """Joint waypoints along a chain of poses, each solve warm-started from the last."""
+        out, q = [], qpos.astype(np.float64).copy()
+        for pose in poses:
+            body = self.solve(pose, q, torso)
+            if body is None:
+                return None
+            q[BODY_IDX] = body
+            out.append(body)
+        return out
+
+    def tcp(self, qpos: np.ndarray) -> sapien.Pose:
+        self.model.compute_forward_kinematics(qpos.astype(np.float64))
+        return self.model.get_link_pose(self.ee)
+
+
+def line(start: sapien.Pose, end: sapien.Pose, step: float = 0.02) -> list[sapien.Pose]:
+    """Poses from start to end (end included) at most `step` metres apart, orientation of `end`."""
+    n = max(1, int(np.ceil(np.linalg.norm(end.p - start.p) / step)))
+    return [sapien.Pose(start.p + (end.p - start.p) * (k / n), end.q) for k in range(1, n + 1)]
+
+
+class Tracker:
+    """Follows torso+arm joint waypoints at a capped joint speed; one action per call."""
+
+    def __init__(self, waypoints: list[np.ndarray], speed: float, tol: float = 0.04):
+        self.waypoints, self.speed, self.tol = list(waypoints), speed, tol
+        self.i = 0
+
+    @property
+    def done(self) -> bool:
+        return self.i >= len(self.waypoints)
+
+    def body_action(self, qpos: np.ndarray) -> np.ndarray:
+        """Actions for [torso, arm...] (8,), normalised."""
+        while not self.done:
+            err = body_error(self.waypoints[self.i], qpos)
+            last = self.i == len(self.waypoints) - 1
+            if np.abs(err).max() > (self.tol / 3 if last else self.tol):
+                break
+            self.i += 1
+        if self.done:
+            err = body_error(self.waypoints[-1], qpos)
+        scale = min(1.0, self.speed / max(np.abs(err).max(), 1e-9))
+        return np.clip(err * scale / ARM_DELTA, -1, 1)
+
+
+def action(body: np.ndarray | None = None, gripper: float = GRIPPER_CLOSED, forward: float = 0.0, yaw_rate: float = 0.0) -> np.ndarray:
+    """The 13-D action: arm deltas, gripper, head zero, torso delta, base velocities (normalised)."""
+    a = np.zeros(ACTION_DIM, dtype=np.float32)
+    if body is not None:
+        a[10] = body[0] * ARM_DELTA / TORSO_DELTA
+        a[0:7] = body[1:]
+    a[7] = gripper
+    a[11], a[12] = forward, yaw_rate / np.pi
+    return np.clip(a, -1, 1)
+
+
+def hold(qpos: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Body action that keeps torso+arm at `target` (8,)."""
+    return np.clip(body_error(target, qpos) / ARM_DELTA, -1, 1)

@@ -1,0 +1,109 @@
+"""The skeleton every expert shares: a phase machine advanced once per `select_action` call.
+
+A phase is a method `_<name>(obs) -> action`; it moves on by setting `self.phase`. Episode noise
+comes from a generator seeded with (policy seed, episode seed), so two episodes never replay the
+same trajectory while one (seed, episode) pair always does.
+"""
+
+import numpy as np
+import sapien
+
+from hab_aux.generate.experts import base
+from hab_aux.policy import EpisodeInfo, Observation
+
+REST_HOLD_STEPS = 40  # give up when at-rest success does not come within this many steps of arriving
+
+
+class Expert:
+    name = "expert"
+
+    def __init__(self, env, seed: int = 0):
+        self.env, self.seed, self.k = env, seed, seed  # the eval harness passes the sub-env index as seed
+        self.kin = base.Kinematics(env.unwrapped.agent.robot)
+
+    def reset(self, episode: EpisodeInfo) -> None:
+        self.rng = np.random.default_rng([self.seed, episode.episode_seed, 7])
+        self.episode = episode
+        self.phase = "wait"
+        self.steps_in_phase = 0
+        self.tries = 0
+        self.failed = False
+        self.tracker: base.Tracker | None = None
+        self.gripper = base.GRIPPER_CLOSED
+        self.wait_steps = int(self.rng.integers(0, 4))  # timing noise before the first move
+        self.speed = float(self.rng.uniform(0.045, 0.075))  # joint speed, rad per step
+        self.start()
+
+    def start(self) -> None:
+        """Per-subtask episode set-up (noise draws)."""
+
+    def select_action(self, observation: Observation, instruction: str) -> np.ndarray:
+        phase = self.phase
+        act = getattr(self, f"_{phase}")(observation)
+        self.steps_in_phase = self.steps_in_phase + 1 if self.phase == phase else 0
+        return base.action(**act) if isinstance(act, dict) else act
+
+    def goto(self, phase: str) -> None:
+        self.phase, self.steps_in_phase, self.tracker = phase, -1, None
+
+    # ---- privileged state -----------------------------------------------------------------
+
+    @property
+    def u(self):
+        return self.env.unwrapped
+
+    def qpos(self) -> np.ndarray:
+        return self.u.agent.robot.get_qpos()[self.k].cpu().numpy().astype(np.float64)
+
+    def base_pose(self) -> sapien.Pose:
+        p = self.u.agent.base_link.pose
+        return sapien.Pose(p.p[self.k].cpu().numpy(), p.q[self.k].cpu().numpy())
+
+    def target_pose(self) -> sapien.Pose:
+        p = self.u.target.pose
+        return sapien.Pose(p.p[self.k].cpu().numpy(), p.q[self.k].cpu().numpy())
+
+    def tcp_pose(self) -> sapien.Pose:
+        p = self.u.agent.tcp.pose
+        return sapien.Pose(p.p[self.k].cpu().numpy(), p.q[self.k].cpu().numpy())
+
+    def grasped(self, obs) -> bool:
+        return bool(obs["is_grasped"])
+
+    # ---- shared phases ----------------------------------------------------------------------
+
+    def move(self, waypoints, gripper: float, speed: float | None = None, **base_cmd) -> dict:
+        """Track joint waypoints (planned once, when the phase starts); base_cmd drives the base.
+
+        When planning finds no IK solution the expert gives up: arm to rest, and stay there.
+        """
+        if self.tracker is None:
+            planned = waypoints() if callable(waypoints) else waypoints
+            if not planned:
+                self.failed = True
+                self.goto("rest")
+                return dict(body=np.zeros(8), gripper=gripper)
+            self.tracker = base.Tracker(planned, speed or self.speed)
+        return dict(body=self.tracker.body_action(self.qpos()), gripper=gripper, **base_cmd)
+
+    @property
+    def moved(self) -> bool:
+        """The phase's joint motion has arrived (False after a planning failure sent us to rest)."""
+        return self.tracker is not None and self.tracker.done
+
+    def _wait(self, obs):
+        if self.steps_in_phase >= self.wait_steps:
+            self.goto(self.first_phase)
+        return dict(body=np.zeros(8), gripper=self.gripper)
+
+    def _rest(self, obs):
+        """Torso and arm back to the rest configuration, then keep still for the at-rest check."""
+        act = self.move([base.REST_BODY], self.gripper)
+        if self.moved:
+            self.goto("still")
+        return act
+
+    def _still(self, obs):
+        if self.steps_in_phase > REST_HOLD_STEPS:
+            self.goto("rest")
+        return dict(body=base.hold(self.qpos(), base.REST_BODY) * 0.5, gripper=self.gripper)

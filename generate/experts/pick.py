@@ -1,0 +1,100 @@
+"""Pick: top-down grasp of the target from above, lift, arm back to rest while holding.
+
+Phases: wait -> pregrasp (joint move above the object) -> descend (straight down) -> close ->
+lift (straight up) -> rest -> still. A lift that ends without the object re-opens and tries again
+from the object's new pose (at most MAX_TRIES grasps); after that the expert gives up at rest.
+"""
+
+import numpy as np
+import sapien
+
+from hab_aux.generate.experts import base
+from hab_aux.generate.experts.machine import Expert
+from hab_aux.generate.world.objects import SPECS
+
+MAX_TRIES = 3
+CLOSE_STEPS = 8
+ROUND = ("apple", "can", "pear", "bottle")  # any closing direction grips these
+
+
+def top_down_grasp(obj: sapien.Pose, name: str, base_xy: np.ndarray, yaw_noise: float, z_noise: float) -> sapien.Pose:
+    """TCP pose grasping `name` (at world pose `obj`) from above, fingers closing across its grasp width."""
+    spec = SPECS[name]
+    rot = obj.to_transformation_matrix()[:3, :3]
+    reach = obj.p[:2] - base_xy
+    reach /= np.linalg.norm(reach)
+    nominal = np.array([-reach[1], reach[0], 0.0])  # fingers close across the reaching direction
+    if name == "bowl":  # the rim wall nearest the robot, fingers closing radially
+        to_robot = rot.T @ np.array([-reach[0], -reach[1], 0.0])
+        phi = np.arctan2(to_robot[1], to_robot[0]) + yaw_noise
+        local = np.array([spec.grasp_x * np.cos(phi), spec.grasp_x * np.sin(phi), spec.grasp_height + z_noise])
+        closing = rot @ np.array([np.cos(phi), np.sin(phi), 0.0])
+    else:
+        local = np.array([spec.grasp_x, 0.0, spec.grasp_height + z_noise])
+        if name in ROUND:
+            c, s = np.cos(yaw_noise), np.sin(yaw_noise)
+            closing = np.array([c * nominal[0] - s * nominal[1], s * nominal[0] + c * nominal[1], 0.0])
+        else:
+            closing = rot[:, 1] * np.sign(np.dot(rot[:, 1], nominal) or 1.0)
+    closing[2] = 0.0
+    return base.frame([0, 0, -1], closing, obj.to_transformation_matrix()[:3, :3] @ local + obj.p)
+
+
+class PickExpert(Expert):
+    first_phase = "pregrasp"
+
+    def start(self):
+        self.yaw_noise = float(self.rng.uniform(-0.35, 0.35))
+        self.z_noise = float(self.rng.uniform(-0.006, 0.006))
+        self.above = float(self.rng.uniform(0.08, 0.14))
+        self.lift_by = float(self.rng.uniform(0.08, 0.14))
+        self.gripper = base.GRIPPER_OPEN
+
+    def grasp_pose(self) -> sapien.Pose:
+        return top_down_grasp(self.target_pose(), self.episode.target_name, self.base_pose().p[:2], self.yaw_noise, self.z_noise)
+
+    def _pregrasp(self, obs):
+        def plan():
+            self.grasp = self.grasp_pose()
+            return self.kin.path([sapien.Pose(self.grasp.p + [0, 0, self.above], self.grasp.q)], self.qpos())
+
+        act = self.move(plan, base.GRIPPER_OPEN)
+        if self.moved:
+            self.goto("descend")
+        return act
+
+    def _descend(self, obs):
+        act = self.move(lambda: self.kin.path(base.line(self.kin.tcp(self.qpos()), self.grasp), self.qpos()), base.GRIPPER_OPEN, speed=0.04)
+        if self.moved:
+            self.goto("close")
+        return act
+
+    def _close(self, obs):
+        self.gripper = base.GRIPPER_CLOSED
+        if self.steps_in_phase >= CLOSE_STEPS:
+            self.goto("lift")
+        return dict(body=np.zeros(8), gripper=self.gripper)
+
+    def _lift(self, obs):
+        def up():
+            tcp = self.kin.tcp(self.qpos())
+            return self.kin.path(base.line(tcp, sapien.Pose(tcp.p + [0, 0, self.lift_by], tcp.q)), self.qpos())
+
+        act = self.move(up, self.gripper, speed=0.05)
+        if self.moved:
+            if self.grasped(obs):
+                self.goto("rest")
+            else:
+                self.retry()
+        return act
+
+    def retry(self):
+        """Open and grasp again from the object's new pose; give up at rest after MAX_TRIES."""
+        self.tries += 1
+        self.gripper = base.GRIPPER_OPEN
+        if self.tries >= MAX_TRIES:
+            self.failed = True
+            self.goto("rest")
+        else:
+            self.yaw_noise = float(self.rng.uniform(-0.35, 0.35))
+            self.goto("pregrasp")
