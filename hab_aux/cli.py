@@ -15,6 +15,7 @@ from hab_aux.commands import eval as evaluate
 from hab_aux.commands import model_info
 from hab_aux.commands import inspect
 from hab_aux.commands import card
+from hab_aux.commands import reproduce
 from hab_aux.errors import UserError
 
 app = typer.Typer(
@@ -32,6 +33,7 @@ app.command("eval")(evaluate.command)
 app.command("generate")(generate.command)
 app.command("train")(train.command)
 app.command("plot")(train.plot_command)
+app.command("reproduce")(reproduce.command)
 
 
 @app.callback()
