@@ -1,0 +1,96 @@
+"""Generation speed: `habaux generate` against bare env stepping with the same sensors, same run.
+
+Run: .venv/bin/python benchmarks/generation.py [--task SetTable --subtask pick --episodes 6 --steps 60 --policy random]
+  1. bare: the subtask env (head + hand RGB-D + segmentation, 128x128) reset and stepped with zero
+     actions for the same episodes and steps, nothing recorded;
+  2. one worker in this process: the same episodes recorded to a store (observations to numpy,
+     labels, compression, fsync'd commits), with the chosen policy;
+  3. the launcher with --workers 1 and --workers 2 on twice the episodes (process start included).
+Ratios are computed inside the run (these machines are noisy). With `--policy expert` the
+expert's own compute is included; with `random` (and --keep-failures) every episode has the same
+length, so the figure isolates the recorder's overhead.
+"""
+
+import argparse
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from rich.console import Console
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import record  # noqa: E402
+
+from hab_aux.generate.envs import make_subtask_env  # noqa: E402
+from hab_aux.generate.plan import GenerateConfig, attempt  # noqa: E402
+from hab_aux.generate.run import Launch, generate  # noqa: E402
+from hab_aux.generate.worker import WorkerJob, run_worker  # noqa: E402
+
+
+def bare_rate(config: GenerateConfig, episodes: int) -> float:
+    column = config.columns[0]
+    env = make_subtask_env(config.task, column.subtask, column.articulation)
+    try:
+        env.reset([attempt(config, 0, 0).layout_seed], [0])  # warm-up: first render, as the worker's would be
+        steps, started = 0, time.perf_counter()
+        for j in range(episodes):
+            a = attempt(config, j * len(config.columns), 0)
+            env.reset([a.layout_seed], [a.episode_seed])
+            for _ in range(config.max_steps):
+                env.step(np.zeros((1, 13), np.float32))
+                steps += 1
+        return steps / (time.perf_counter() - started)
+    finally:
+        env.close()
+
+
+def worker_rate(config: GenerateConfig, episodes: int, root: Path) -> float:
+    slots = {j * len(config.columns): 0 for j in range(episodes)}  # slots of the first column only
+    started = time.perf_counter()
+    progress = run_worker(WorkerJob(str(root), 0, config.to_json(), slots))
+    return progress["steps"] / (time.perf_counter() - started)
+
+
+def launcher_rate(config: GenerateConfig, episodes: int, workers: int, root: Path) -> float:
+    started = time.perf_counter()
+    manifest = generate(config, Launch(episodes=episodes, out=root, workers=workers), Console(quiet=True))
+    return manifest["num_steps"] / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--task", default="SetTable")
+    parser.add_argument("--subtask", default="pick")
+    parser.add_argument("--episodes", type=int, default=6)
+    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--policy", default="random")
+    args = parser.parse_args()
+    config = GenerateConfig.parse(args.task, args.subtask, policy=args.policy, keep_failures=args.policy != "expert",
+                                  max_steps=args.steps)  # fmt: skip
+    tmp = Path(tempfile.mkdtemp(prefix="habaux-gen-bench-"))
+    try:
+        bare = bare_rate(config, args.episodes)
+        recorded = worker_rate(config, args.episodes, tmp / "worker")
+        one = launcher_rate(config, 2 * args.episodes, 1, tmp / "one")
+        two = launcher_rate(config, 2 * args.episodes, 2, tmp / "two")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    body = f"""{args.task} {args.subtask}, policy {args.policy}, {args.episodes} episodes of {args.steps} steps (launcher rows: {2 * args.episodes}), CPU sim + render.
+
+| figure | steps/s | ratio | goal |
+|---|---|---|---|
+| bare env stepping, same sensors, zero actions | {bare:.1f} | 1.00 | |
+| one worker recording (policy + labels + store) | {recorded:.1f} | {recorded / bare:.2f}x of bare | >= 0.9x |
+| launcher, --workers 1 (process start included) | {one:.1f} | | |
+| launcher, --workers 2 | {two:.1f} | {two / one:.2f}x of 1 worker | >= 1.7x |
+
+GPU `--sim-backend gpu --num-envs K` rate: not yet measured (no GPU was lent to this task).
+"""
+    record(f"Generation ({args.policy} policy)", "python benchmarks/generation.py " + " ".join(sys.argv[1:]), body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The eval harness on the real simulator: columns, JSON, and head | hand | third-person video.
+
+(Every SetTable column resets and steps in tests/generate/test_envs.py; the six-column JSON layout
+is checked with a fake env in test_harness.py.)
+"""
+
+import json
+
+import imageio.v3 as iio
+import pytest
+
+from hab_aux.eval.harness import EvalConfig, evaluate_task
+from hab_aux.eval.policies import policy_factory
+from hab_aux.eval.report import write_json
+from hab_aux.tasks import get_task
+
+pytestmark = pytest.mark.sim
+
+
+def test_random_policy_on_every_tidyhouse_column(tmp_path):
+    task = get_task("TidyHouse")
+    config = EvalConfig(episodes=1, max_steps=4, video_dir=tmp_path / "videos")
+    rows = evaluate_task(task, {"random": policy_factory("random")}, config)
+    write_json(tmp_path / "out.json", task.name, config.split, rows)
+    columns = json.loads((tmp_path / "out.json").read_text())["policies"]["random"]["columns"]
+    assert list(columns) == ["Pick", "Place"]
+    for name, column in columns.items():
+        assert column["episodes"] == 1 and column["success_rate"] == 0.0, name
+        assert column["failures"][0]["reason"] and column["mean_length"] == 4
+    videos = sorted((tmp_path / "videos").iterdir())
+    assert len(videos) == 2
+    frames = iio.imread(videos[0])
+    assert frames.shape == (4, 128, 128 * 3, 3)  # head | hand | third person, 4 steps
