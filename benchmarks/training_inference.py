@@ -1,6 +1,6 @@
 """Training throughput, the share of a step spent waiting for data, and select_action rate.
 
-Run: .venv/bin/python benchmarks/training_inference.py --dataset data/SetTable [--steps 30]
+Run: .venv/bin/python benchmarks/training_inference.py --dataset data/SetTable [--steps 30] [--threads 1]
   - tiny preset, recipe sgvla (all decoders), batch 8, 2 loader workers: steps/s and samples/s
     after warm-up, and the mean fraction of each step spent waiting for the next batch (goal < 5%);
   - select_action of the trained tiny checkpoint: actions per second with the token head and
@@ -45,7 +45,10 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, help="torch intra-op threads of the main process (default: torch's)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     tmp = Path(tempfile.mkdtemp(prefix="habaux-train-bench-"))
     try:
         config = TrainConfig(data=(str(args.dataset),), out=str(tmp / "run"), preset=args.preset, recipe="sgvla-flow",
@@ -75,7 +78,9 @@ def main() -> None:
 
 sgvla-1.3b samples/s, MFU and actions/s on a GPU: not yet measured (no GPU was lent to this task).
 """
-        record(f"Training and inference ({args.preset})", f"python benchmarks/training_inference.py --dataset {args.dataset}", body)
+        threads = f" --threads {args.threads}" if args.threads else ""
+        command = f"python benchmarks/training_inference.py --dataset {args.dataset} --steps {args.steps}{threads}"
+        record(f"Training and inference ({args.preset})", command, body)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -27,25 +27,38 @@ WEIGHTS_FILE = "model.safetensors"
 OWN_MODULES = ("projector", "flow", "decoders")
 
 
-def _own_state(model: SGVLAModel) -> dict[str, torch.Tensor]:
-    state = {}
-    for name in OWN_MODULES:
-        module = getattr(model, name)
-        if module is not None:
-            state.update({f"{name}.{k}": v.detach().contiguous().cpu() for k, v in module.state_dict().items()})
+def _own_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    return {k: v.detach().contiguous().cpu() for k, v in state.items() if k.split(".", 1)[0] in OWN_MODULES}
+
+
+def _under(state: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+
+
+def _tied_as_one(model: SGVLAModel, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Names of one parameter (the tied LM head and input embeddings) point at one tensor, as in
+    `model.state_dict()`, so each component's `save_pretrained` stores it once."""
+    names: dict[int, list[str]] = {}
+    for name, p in model.named_parameters(remove_duplicate=False):
+        names.setdefault(id(p), []).append(name)
+    state = dict(state)
+    for first, *others in names.values():
+        state.update({name: state[first] for name in others})
     return state
 
 
-def save_pretrained(model: SGVLAModel, folder: str | Path) -> Path:
+def save_pretrained(model: SGVLAModel, folder: str | Path, state: dict[str, torch.Tensor] | None = None) -> Path:
+    """`state`: the model's full state dict, when the model itself holds shards (FSDP); else its own."""
     if model.stats is None:
         raise ValueError("model.stats is None: a checkpoint must carry ActionStats (ActionStats.from_data(actions))")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    model.vision.dinov2.save_pretrained(folder / "dinov2")
-    model.vision.siglip.save_pretrained(folder / "siglip")
-    model.llm.save_pretrained(folder / "llm")
+    state = _tied_as_one(model, model.state_dict() if state is None else state)
+    for name, component in (("dinov2", model.vision.dinov2), ("siglip", model.vision.siglip), ("llm", model.llm)):
+        prefix = "llm." if name == "llm" else f"vision.{name}."
+        component.save_pretrained(folder / name, state_dict=_under(state, prefix))
     model.tokenizer.save_pretrained(folder / "tokenizer")
-    save_file(_own_state(model), str(folder / WEIGHTS_FILE))
+    save_file(_own_state(state), str(folder / WEIGHTS_FILE))
     model.stats.save(folder)
     cfg = model.config
     cfg = cfg.replace(
@@ -85,7 +98,7 @@ def load_pretrained(folder: str | Path, device: str | torch.device = "cpu") -> S
     stats = ActionStats.load(folder)  # fails loudly without norm_stats.json
     model = build_model(cfg, stats)
     state = load_file(str(folder / WEIGHTS_FILE))
-    expected = set(_own_state(model))
+    expected = set(_own_state(model.state_dict()))
     if set(state) != expected:
         missing, extra = sorted(expected - set(state))[:5], sorted(set(state) - expected)[:5]
         raise ValueError(f"{folder / WEIGHTS_FILE} does not match the config: missing {missing}, unexpected {extra}")

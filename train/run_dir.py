@@ -45,11 +45,11 @@ def write_identity(run: Path, identity: dict) -> None:
     (run / CONFIG).write_text(json.dumps(identity, indent=2))
 
 
-def save_state(run: Path, model, optimizer, step: int) -> None:
+def save_state(run: Path, model_state: dict, optimizer_state: dict, step: int) -> None:
     state = {
         "step": step,
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
+        "model": model_state,
+        "optimizer": optimizer_state,
         "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
     }
     if torch.cuda.is_available():
@@ -59,20 +59,20 @@ def save_state(run: Path, model, optimizer, step: int) -> None:
     os.replace(tmp, run / STATE)  # a crash mid-save keeps the previous state
 
 
-def load_state(run: Path, model, optimizer) -> int:
-    state = torch.load(run / STATE, map_location="cpu", weights_only=False)
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
+def load_state(run: Path) -> dict:
+    """Restore the RNGs; return the saved state ("step", "model", "optimizer"), memory-mapped from the file."""
+    state = torch.load(run / STATE, map_location="cpu", weights_only=False, mmap=True)
     torch.set_rng_state(state["rng"]["torch"])
     np.random.set_state(state["rng"]["numpy"])
     random.setstate(state["rng"]["python"])
     if "cuda" in state["rng"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["rng"]["cuda"])
-    return int(state["step"])
+    return state
 
 
-def save_checkpoint(run: Path, model, step: int) -> Path:
-    folder = save_pretrained(model, run / "checkpoints" / f"step-{step:07d}")
+def save_checkpoint(run: Path, model, step: int, state: dict | None = None) -> Path:
+    """An inference checkpoint; `state`: the full model state dict when `model` is sharded."""
+    folder = save_pretrained(model, run / "checkpoints" / f"step-{step:07d}", state)
     (run / "checkpoints" / "latest").write_text(folder.name)
     return folder
 

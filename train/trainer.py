@@ -1,9 +1,9 @@
-"""The training loop: progressive stages as data, gradient accumulation, DDP, exact resume, logs.
+"""The training loop: progressive stages as data, gradient accumulation, DDP or FSDP, exact resume, logs.
 
 Batch b of the run is a pure function of (datasets, seed, b) (`StepSamples.batch_indices`), so the
 data position of a resumed run is its step count; together with the saved model, optimizer and
 RNG states, 2 steps + resume + 2 steps equals 4 steps.
-Under torchrun each rank reads every world-size-th batch and DDP averages the gradients.
+Under torchrun each rank reads every world-size-th batch; DDP or FSDP (`parallel.py`) averages the gradients.
 """
 
 import os
@@ -15,11 +15,13 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from hab_aux.errors import UserError
+from hab_aux.errors import UserError, choose
 from hab_aux.train.data import SampleSpec, StepSamples, action_quantiles
 from hab_aux.train.metrics import MetricsLog
 from hab_aux.train.model.action_tokenizer import ActionStats
 from hab_aux.train.model.build import build_model, make_processor
+from hab_aux.train.packed import PackedBatch
+from hab_aux.train.parallel import STRATEGIES, check_strategy, for_stage, load_state_dicts, shard, state_dicts
 from hab_aux.train.presets import get_preset, override
 from hab_aux.train.recipes import get_recipe, parse_schedule, stage_at, total_steps
 from hab_aux.train.run_dir import check_run, latest_checkpoint, load_state, save_checkpoint, save_state, write_identity
@@ -45,8 +47,10 @@ class TrainConfig:
     num_workers: int = 2
     save_every: int = 200
     device: str = "auto"
+    strategy: str = "ddp"  # under torchrun: "ddp" replicates the model, "fsdp" shards it
 
     def __post_init__(self):
+        choose("--strategy", self.strategy, STRATEGIES)
         for name in ("batch_size", "grad_accum", "save_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
@@ -78,8 +82,8 @@ class _Collate:
     def __init__(self, processor):
         self.processor = processor
 
-    def __call__(self, samples: list[dict]):
-        return self.processor(samples)
+    def __call__(self, samples: list[dict]) -> PackedBatch:
+        return PackedBatch.pack(self.processor(samples))
 
 
 def _device(name: str) -> torch.device:
@@ -91,6 +95,8 @@ def _device(name: str) -> torch.device:
 def _distributed() -> tuple[int, int]:
     world = int(os.environ.get("WORLD_SIZE", 1))
     if world > 1 and not torch.distributed.is_initialized():
+        if torch.cuda.is_available():
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
         torch.distributed.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     return (torch.distributed.get_rank() if world > 1 else 0), world
 
@@ -122,6 +128,7 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
 
     hf_logging.disable_progress_bar()  # one "Writing model shards" bar per checkpoint drowns the run's own
     rank, world = _distributed()
+    check_strategy(config.strategy, world)
     run, device = Path(config.out), _device(config.device)
     identity = config.identity(world)
     check_run(run, identity, resume)
@@ -131,14 +138,21 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
         last = min(last, config.max_steps)
     torch.manual_seed(config.seed)
     model = build_model(model_config, stats).to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    step = load_state(run, model, optimizer) if resume else 0
+    if config.strategy == "fsdp":
+        shard(model, device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)  # one kernel, not a loop over tensors
+    step = 0
+    if resume:
+        state = load_state(run)
+        load_state_dicts(model, optimizer, config.strategy, state["model"], state["optimizer"])
+        step = state["step"]
     if rank == 0:
         write_identity(run, identity)
     loader = torch.utils.data.DataLoader(
         samples, batch_size=None, sampler=_BatchNumbers(step * config.grad_accum, rank, world),
         collate_fn=_Collate(make_processor(model)), num_workers=config.num_workers,
-        prefetch_factor=4 if config.num_workers else None,
+        prefetch_factor=4 if config.num_workers else None, pin_memory=device.type == "cuda",
+        generator=torch.Generator().manual_seed(config.seed),  # not the global RNG: resume restores that one exactly
     )  # fmt: skip
     batches = iter(loader)
     log = MetricsLog(run, enabled=rank == 0)
@@ -150,17 +164,16 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
         bar = progress.add_task(f"{config.recipe} ({config.preset})", total=last, completed=step, info="")
         while step < last:
             stage = stage_at(phases, steps_per_epoch, step)
-            if stage != stage_name:  # a new stage decides which parameters train; DDP follows it
+            if stage != stage_name:  # a new stage decides which parameters train
                 stage_name = stage
                 model.set_stage(model_config.stage(stage))
-                if world > 1:
-                    wrapped = torch.nn.parallel.DistributedDataParallel(model, find_unused_parameters=True)
+                wrapped = for_stage(model, config.strategy, world)
             started, waited = time.perf_counter(), 0.0
             optimizer.zero_grad(set_to_none=True)
             sums: dict[str, float] = {}
             for _ in range(config.grad_accum):
                 t = time.perf_counter()
-                batch = next(batches).to(device)
+                batch = next(batches).unpack(device)
                 waited += time.perf_counter() - t
                 with autocast:
                     losses = wrapped(batch, stage)
@@ -175,9 +188,11 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
                       "data_wait_fraction": waited / elapsed}  # fmt: skip
             log.log(step, record)
             progress.update(bar, completed=step, info=f"{stage} loss {sums['total']:.4f}")
-            if rank == 0 and (step % config.save_every == 0 or step == last):
-                save_state(run, model, optimizer, step)
-                save_checkpoint(run, model, step)
+            if step % config.save_every == 0 or step == last:
+                model_state, optimizer_state = state_dicts(model, optimizer, config.strategy)  # FSDP: all ranks gather
+                if rank == 0:
+                    save_state(run, model_state, optimizer_state, step)
+                    save_checkpoint(run, model, step, model_state)
     log.close()
     if world > 1:
         torch.distributed.barrier()

@@ -39,9 +39,10 @@ def command(
     num_workers: Annotated[int, typer.Option(help="Data-loader worker processes.")] = 2,
     save_every: Annotated[int, typer.Option(help="Save state and a checkpoint every N steps (and at the end).")] = 200,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
+    strategy: Annotated[str, typer.Option(help="Under torchrun: ddp (a model replica per process) or fsdp (the model sharded, for sgvla-1.3b).")] = "ddp",
     list_: Annotated[bool, typer.Option("--list", help="List the recipes and exit.")] = False,
 ) -> None:
-    """Train SG-VLA with a named recipe; run under torchrun for several GPUs (DDP)."""
+    """Train SG-VLA with a named recipe; run under torchrun for several GPUs (DDP, or FSDP with --strategy fsdp)."""
     console = Console()
     if list_:
         _list_recipes(console)
@@ -54,6 +55,7 @@ def command(
         data=tuple(p.strip() for p in data.split(",") if p.strip()), out=str(out), preset=preset, recipe=recipe,
         overrides=tuple(set_ or ()), schedule=schedule, batch_size=batch_size, grad_accum=grad_accum, lr=lr,
         seed=seed, max_steps=max_steps, num_workers=num_workers, save_every=save_every, device=device,
+        strategy=strategy,
     )  # fmt: skip
     checkpoint = train(config, console, resume=resume)
     console.print(f"checkpoint: {checkpoint}")

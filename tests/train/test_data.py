@@ -77,3 +77,28 @@ def test_subtask_filter_and_empty_data(dataset):
     assert picked.min() >= 12
     with pytest.raises(UserError, match="holds 0 steps of subtasks close"):
         StepSamples([dataset], spec(subtasks=("close",)), batch_size=4)
+
+
+def test_a_packed_batch_crosses_to_the_main_process_as_one_buffer():
+    import torch
+
+    from hab_aux.train.model.build import make_processor
+    from hab_aux.train.packed import PackedBatch
+    from tests.train.tiny_sgvla import build_tiny, make_sample
+
+    rng = np.random.default_rng(0)
+    samples = [make_sample(rng, i) for i in range(3)]
+    samples[1]["is_grasped"] = None
+    batch = make_processor(build_tiny())(samples)
+    loader = torch.utils.data.DataLoader([samples], batch_size=None, num_workers=1,
+                                         collate_fn=lambda s: PackedBatch.pack(make_processor(build_tiny())(s)))  # fmt: skip
+    packed = next(iter(loader))
+    assert isinstance(packed.buffer, torch.Tensor) and packed.buffer.dtype == torch.uint8
+    got = packed.unpack(torch.device("cpu"))
+    for name in ("images", "input_ids", "attention_mask", "prefix_mask", "labels", "action_chunk", "action_chunk_valid"):
+        a, b = getattr(batch, name), getattr(got, name)
+        assert a.dtype == b.dtype and torch.equal(a, b), name
+    assert batch.targets.keys() == got.targets.keys() == got.target_valid.keys()
+    for k in batch.targets:
+        assert torch.equal(batch.targets[k], got.targets[k]) and torch.equal(batch.target_valid[k], got.target_valid[k])
+    assert got.target_valid["grasp"].tolist() == [True, False, True]

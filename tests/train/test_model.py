@@ -208,3 +208,41 @@ def test_depth_image_is_eq1_with_no_hit_far(tiny_model):
     d = s["head_depth"][..., 0]
     np.testing.assert_allclose(img[0][d > 0], depth_to_image(d)[d > 0], rtol=1e-6)
     assert np.all(img[0][d == 0] == 0.0)
+
+
+def test_vision_runs_no_layer_after_the_feature_layer(tiny_model, tiny_batch):
+    """Same features as the encoders' full forward with every hidden state, without running their last layer."""
+    v = tiny_model.vision
+    images = tiny_batch.images.flatten(0, 1)
+    pixels = torch.nn.functional.interpolate(images, size=(v.cfg.image_size,) * 2, mode="bilinear", align_corners=False)
+    ran = []
+    hooks = [enc_layers[-1].register_forward_hook(lambda *_: ran.append(1))
+             for enc_layers in (v.dinov2.encoder.layer, v.siglip.encoder.layers)]  # fmt: skip
+    with torch.no_grad():
+        fused = v(images)
+        assert not ran  # feature_layer -2: the last layer of each encoder is skipped
+        d = v.dinov2(pixel_values=(pixels - v.dinov2_mean) / v.dinov2_std, output_hidden_states=True).hidden_states[-2]
+        s = v.siglip(pixel_values=(pixels - v.siglip_mean) / v.siglip_std, output_hidden_states=True).hidden_states[-2]
+    for h in hooks:
+        h.remove()
+    assert torch.equal(fused, torch.cat([d[:, v.n_skip :], s], dim=-1))
+
+
+def test_fast_decoding_gives_the_bins_of_a_plain_greedy_decode(tiny_model):
+    """Reference: no KV cache, the full LM head, the whole sequence re-encoded for every token."""
+    tiny_model.eval()
+    proc = make_processor(tiny_model)
+    rng = np.random.default_rng(3)
+    samples = [make_sample(rng, i) for i in range(3)]  # different prompt lengths: left padding
+    batch = proc(samples, with_actions=False)
+    ids = tiny_model.action_token_ids
+    ref = []
+    with torch.no_grad():
+        for _ in range(13):
+            logits = tiny_model.llm.lm_head(tiny_model.encode(batch).hidden[:, -1])
+            ref.append(logits[:, ids].argmax(-1))
+            batch.input_ids = torch.cat([batch.input_ids, ids[ref[-1]][:, None]], dim=1)
+            for name in ("attention_mask", "prefix_mask"):
+                extra = torch.full((3, 1), name == "attention_mask")
+                setattr(batch, name, torch.cat([getattr(batch, name), extra], dim=1))
+    assert torch.equal(tiny_model.predict_action_bins(proc(samples, with_actions=False)), torch.stack(ref, dim=1))

@@ -108,22 +108,58 @@ def test_plot_writes_a_png(settable, tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_torchrun_ddp_two_ranks_trains_across_a_stage_switch(settable, tmp_path):
+def torchrun(settable, out, cache, *args):
+    """`habaux train` on 2 CPU ranks (gloo): recipe sgvla-flow, adapt 2 steps then expert (flow only) 2 steps."""
     import os
     import subprocess
     import sys
     from pathlib import Path
 
-    torchrun = Path(sys.executable).with_name("torchrun")
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "HABAUX_CACHE": str(tmp_path / "cache")}
+    launcher = Path(sys.executable).with_name("torchrun")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HABAUX_CACHE": str(cache)}
     done = subprocess.run(
-        [str(torchrun), "--nproc_per_node", "2", "--master_port", "29533", "-m", "hab_aux", "train", "--data",
-         str(settable), "--out", str(tmp_path / "run"), "--max-steps", "3", "--batch-size", "2", "--num-workers", "0",
-         "--schedule", "adapt=2,joint=2"],
+        [str(launcher), "--nproc_per_node", "2", "--master_port", "29533", "-m", "hab_aux", "train", "--data",
+         str(settable), "--out", str(out), "--batch-size", "2", "--num-workers", "0", "--recipe", "sgvla-flow",
+         "--schedule", "adapt=2,expert=2", "--save-every", "2", *args],
         capture_output=True, text=True, env=env, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    records = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
-    assert [r["stage"] for r in records] == ["adapt", "adapt", "joint"]
-    assert json.loads((tmp_path / "run" / "train_config.json").read_text())["world_size"] == 2
-    assert (tmp_path / "run" / "checkpoints" / "step-0000003" / "model.safetensors").exists()
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def ddp_run(settable, tmp_path_factory):
+    run = tmp_path_factory.mktemp("ddp") / "run"
+    return run, torchrun(settable, run, run.parent / "cache")
+
+
+def test_torchrun_ddp_two_ranks_trains_across_a_stage_switch(ddp_run):
+    run, records = ddp_run
+    assert [r["stage"] for r in records] == ["adapt", "adapt", "expert", "expert"]
+    assert json.loads((run / "train_config.json").read_text())["world_size"] == 2
+    assert (run / "checkpoints" / "step-0000004" / "model.safetensors").exists()
+
+
+def test_torchrun_fsdp_matches_ddp_freezes_the_backbone_and_resumes(settable, ddp_run, tmp_path):
+    run = tmp_path / "run"
+    torchrun(settable, run, tmp_path / "cache", "--strategy", "fsdp", "--max-steps", "3")
+    assert json.loads((run / "train_config.json").read_text())["strategy"] == "fsdp"
+    records = torchrun(settable, run, tmp_path / "cache", "--strategy", "fsdp", "--resume")
+    assert [r["step"] for r in records] == [1, 2, 3, 4]
+    assert [r["stage"] for r in records] == ["adapt", "adapt", "expert", "expert"]
+    adapted, final = weights(run / "checkpoints" / "step-0000002"), weights(run / "checkpoints" / "step-0000004")
+    changed = {k.split(".")[0] for k in adapted if not torch.equal(adapted[k], final[k])}
+    assert changed == {"flow"}  # the flow-only stage leaves every sharded backbone and decoder weight as it was
+    reference = weights(ddp_run[0] / "checkpoints" / "step-0000004")  # same batches, gradients replicated
+    assert final.keys() == reference.keys()
+    for k in final:
+        torch.testing.assert_close(final[k], reference[k], rtol=1e-4, atol=1e-6, msg=k)
+    for a, b in zip(records, ddp_run[1]):
+        assert a["loss/total"] == pytest.approx(b["loss/total"], rel=1e-5)
+
+
+def test_fsdp_needs_torchrun(settable, tmp_path):
+    with pytest.raises(UserError, match="--strategy fsdp shards the model over several processes"):
+        train(config(settable, tmp_path / "run", strategy="fsdp"), QUIET)
+    with pytest.raises(UserError, match="unknown --strategy 'zero3'; valid: ddp, fsdp"):
+        config(settable, tmp_path / "run", strategy="zero3")

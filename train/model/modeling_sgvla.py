@@ -141,16 +141,19 @@ class SGVLAModel(nn.Module):
     # ---- inference -----------------------------------------------------------------------
     @torch.no_grad()
     def predict_action_bins(self, batch: SGVLABatch) -> torch.Tensor:
-        """Greedy decoding of 13 tokens, restricted to the action tokens, with a KV cache -> bin indices (B, 13)."""
+        """Greedy decoding of 13 tokens, restricted to the action tokens, with a KV cache -> bin indices (B, 13).
+        Only the LM head's rows of the action tokens are computed: the logits the full head would give them."""
         if self.action_token_ids.numel() == 0:
             raise ValueError("model has no action tokens (built on meta?)")
         enc = self.encode(batch, use_cache=True)
         cache, attn, hidden = enc.past_key_values, enc.attention_mask, enc.hidden[:, -1]
         pos = attn.long().sum(1, keepdim=True) - 1
+        head = self.llm.lm_head
+        weight = head.weight[self.action_token_ids]
+        bias = None if head.bias is None else head.bias[self.action_token_ids]
         embed, bins = self.llm.get_input_embeddings(), []
         for step in range(ACTION_DIM):
-            logits = self.llm.lm_head(hidden)[:, self.action_token_ids]
-            idx = logits.argmax(-1)
+            idx = F.linear(hidden, weight, bias).argmax(-1)
             bins.append(idx)
             if step == ACTION_DIM - 1:
                 break

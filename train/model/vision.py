@@ -1,10 +1,10 @@
 """Fused DINOv2-with-registers + SigLIP vision backbone and projector (Prismatic "dinosiglip").
 
 Input: images in [0, 1], (B, 3, H, W) (RGB, or an Eq. 1 depth image repeated on 3 channels).
-Each encoder gets its own preprocessing (bilinear resize to `image_size`, its own mean/std);
-patch features of `feature_layer` are taken from both, DINOv2's CLS + register tokens are dropped,
-and the two are concatenated on channels, then projected to the LLM width by
-Linear(F -> mult*F) GELU Linear(-> H) GELU Linear(H -> H).
+Images are resized (bilinear) to `image_size` once, then normalised with each encoder's mean/std;
+patch features of `feature_layer` are taken from both (the layers after it are not run), DINOv2's
+CLS + register tokens are dropped, and the two are concatenated on channels, then projected to the
+LLM width by Linear(F -> mult*F) GELU Linear(-> H) GELU Linear(H -> H).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from hab_aux.errors import UserError
 from hab_aux.train.model.configuration_sgvla import VisionConfig
 
 
@@ -40,22 +41,29 @@ class FusedVision(nn.Module):
     def patches_per_image(self) -> int:
         return (self.cfg.image_size // 14) ** 2
 
-    def _prep(self, images: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> torch.Tensor:
+    def _resize(self, images: torch.Tensor) -> torch.Tensor:
         s = self.cfg.image_size
         if images.shape[-2:] != (s, s):
             images = F.interpolate(images, size=(s, s), mode="bilinear", align_corners=False, antialias=False)
-        return (images - mean) / std
+        return images
 
-    def _run(self, encoder: nn.Module, pixels: torch.Tensor):
-        return encoder(pixel_values=pixels.to(encoder.dtype), output_hidden_states=True)
+    def _features(self, encoder: nn.Module, layers: nn.ModuleList, pixels: torch.Tensor) -> torch.Tensor:
+        """The encoder's `hidden_states[feature_layer]` (0 = patch embeddings), running only the layers up to it
+        (Prismatic's second-to-last layer: the last layer and the final norm would be computed for nothing)."""
+        n = len(layers) + 1
+        if not -n <= self.cfg.feature_layer < n:
+            raise UserError(f"vision.feature_layer {self.cfg.feature_layer} is out of range for {n - 1} encoder layers")
+        h = encoder.embeddings(pixels.to(encoder.dtype))
+        for layer in layers[: self.cfg.feature_layer % n]:
+            h = layer(h, None)
+        return h
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """(N, 3, H, W) in [0, 1] -> fused patch features (N, patches, dinov2 + siglip width)."""
-        layer = self.cfg.feature_layer
-        d = self._run(self.dinov2, self._prep(images, self.dinov2_mean, self.dinov2_std))
-        s = self._run(self.siglip, self._prep(images, self.siglip_mean, self.siglip_std))
-        d_feat = d.hidden_states[layer][:, self.n_skip :]
-        s_feat = s.hidden_states[layer]
+        images = self._resize(images)  # once: both encoders see image_size pixels
+        d_feat = self._features(self.dinov2, self.dinov2.encoder.layer, (images - self.dinov2_mean) / self.dinov2_std)
+        s_feat = self._features(self.siglip, self.siglip.encoder.layers, (images - self.siglip_mean) / self.siglip_std)
+        d_feat = d_feat[:, self.n_skip :]
         if d_feat.shape[1] != s_feat.shape[1]:
             raise ValueError(f"DINOv2 gives {d_feat.shape[1]} patches, SigLIP {s_feat.shape[1]}: patch sizes differ")
         return torch.cat([d_feat, s_feat.to(d_feat.dtype)], dim=-1)
