@@ -6,11 +6,12 @@ from pathlib import Path
 
 from rich.progress import Progress
 
-from hab_aux.errors import UserError
+from hab_aux.errors import UserError, choose
 from hab_aux.eval.policies import PolicyFactory
 from hab_aux.eval.report import ColumnResult
 from hab_aux.eval.rollout import run_batch
 from hab_aux.eval.video import side_by_side, write_video
+from hab_aux.generate.plan import WORLDS
 from hab_aux.tasks import MAX_EPISODE_STEPS, Column, Task, seed_range
 
 
@@ -23,10 +24,12 @@ class EvalConfig:
     num_envs: int = 1
     max_steps: int = MAX_EPISODE_STEPS
     video_dir: Path | None = None
+    world: str = "procedural"  # hab_aux.generate.plan.WORLDS
 
     def __post_init__(self):
         if self.episodes < 1:
             raise UserError(f"--episodes must be at least 1, got {self.episodes}")
+        choose("world", self.world, WORLDS)
         if self.num_envs < 1:
             raise UserError(f"--num-envs must be at least 1, got {self.num_envs}")
         start, stop = seed_range(self.split)
@@ -49,9 +52,11 @@ def evaluate_column(
     label: str = "",
     make_env: Callable | None = None,
 ) -> ColumnResult:
-    """`make_env` defaults to the simulator's `make_subtask_env` (tests pass a fake)."""
+    """`make_env` defaults to the simulator's env factory of `config.world` (tests pass a fake)."""
     if make_env is None:
-        from hab_aux.generate.envs import make_subtask_env as make_env  # the simulator, only when evaluating
+        from hab_aux.generate.envs import MAKE_ENV  # the simulator, only when evaluating
+
+        make_env = MAKE_ENV[config.world]
 
     video = config.video_dir is not None
     env = make_env(task.name, column.subtask, column.articulation, sim_backend=config.sim_backend,

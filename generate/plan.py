@@ -10,10 +10,11 @@ duplicates, whatever the number of workers or shards in either run.
 
 from dataclasses import asdict, dataclass
 
-from hab_aux.errors import UserError
+from hab_aux.errors import UserError, choose
 from hab_aux.tasks import Column, get_task, parse_subtasks, seed_range
 
 MAX_ATTEMPTS = 64  # attempts per slot before the run stops with an error: the policy is broken there
+WORLDS = ("procedural", "mshab")  # our procedural homes, or MS-HAB's ReplicaCAD envs
 
 
 @dataclass(frozen=True)
@@ -27,12 +28,14 @@ class GenerateConfig:
     policy: str = "expert"
     keep_failures: bool = False
     max_steps: int = 200
+    world: str = "procedural"
 
     @classmethod
     def parse(cls, task: str, subtasks: str | None, **kwargs) -> "GenerateConfig":
         the_task = get_task(task)
         config = cls(task=the_task.name, subtasks=parse_subtasks(the_task, subtasks), **kwargs)
         seed_range(config.split)
+        choose("world", config.world, WORLDS)
         if config.seed < 0:
             raise UserError(f"--seed must be >= 0, got {config.seed}")
         if not 1 <= config.max_steps <= 200:

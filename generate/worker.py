@@ -70,13 +70,14 @@ def run_worker(job: WorkerJob) -> dict:
 
 def _fill(job: WorkerJob, parent: int) -> dict:
     from hab_aux.eval.policies import policy_factory
-    from hab_aux.generate.envs import make_subtask_env
+    from hab_aux.generate.envs import MAKE_ENV
     from hab_aux.generate.recorder import record_batch
     from hab_aux.store import ShardWriter
 
     root = Path(job.root)
     config = GenerateConfig.from_json(job.config)
     make_policy = policy_factory(config.policy)
+    make_env = MAKE_ENV[config.world]
     writer = ShardWriter(root, job.shard_id, task=config.task,
                          generation={"config": config.to_json(), "command": job.command})  # fmt: skip
     progress, report = Progress(), progress_path(root, job.shard_id)
@@ -87,8 +88,7 @@ def _fill(job: WorkerJob, parent: int) -> dict:
         pending = deque(a for a in first_attempts if a.column == column)
         if not pending:
             continue
-        env = make_subtask_env(config.task, column.subtask, column.articulation,
-                               sim_backend=job.sim_backend, num_envs=job.num_envs)  # fmt: skip
+        env = make_env(config.task, column.subtask, column.articulation, sim_backend=job.sim_backend, num_envs=job.num_envs)
         try:
             policies = [make_policy(env, k, column) for k in range(env.num_envs)]
             while pending:

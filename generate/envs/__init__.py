@@ -12,8 +12,14 @@ What privileged experts find on `env.unwrapped` (a `HabAuxSubtaskEnv`), per sub-
   `target_art`: the fridge or counter articulation (open/close), its joint is `qpos[:, 0]`;
 - `goal_pos` (K, 3), `cumulative_force` (K,), `rest_tcp_in_base` (3,), module constant `REST_QPOS`;
 - `agent` (ManiSkill's Fetch: `robot`, `tcp`, `base_link`, `is_grasping`).
+
+`make_mshab_env` gives the same interface over MS-HAB's ReplicaCAD envs (its code and assets needed).
 """
 
+from hab_aux.generate.envs.mshab import make_mshab_env
 from hab_aux.generate.envs.wrapper import StepResult, SubtaskEnv, make_subtask_env
 
-__all__ = ["StepResult", "SubtaskEnv", "make_subtask_env"]
+# `--world`: which env factory (same signature, same interface) a run uses.
+MAKE_ENV = {"procedural": make_subtask_env, "mshab": make_mshab_env}
+
+__all__ = ["MAKE_ENV", "StepResult", "SubtaskEnv", "make_mshab_env", "make_subtask_env"]

@@ -10,9 +10,10 @@ import numpy as np
 import torch
 
 from hab_aux.errors import UserError, choose
+from hab_aux.generate.envs.observation import schema_observation, to_numpy
 from hab_aux.generate.envs.subtask_env import ENV_IDS
 from hab_aux.policy import EpisodeInfo
-from hab_aux.schema import ACTION_DIM, CAMERAS
+from hab_aux.schema import ACTION_DIM
 from hab_aux.tasks import ARTICULATIONS, get_task
 
 BACKENDS = {"cpu": ("physx_cpu", "sapien_cpu"), "gpu": ("physx_cuda", "sapien_cuda")}
@@ -23,14 +24,6 @@ class StepResult:
     success: np.ndarray  # bool (K,), this step
     failure_reason: list[str]  # "" or "collision"
     info: dict = field(default_factory=dict)  # numpy arrays of length K
-
-
-def _np(x) -> np.ndarray:
-    return x.cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
-
-
-def _pose7(pose) -> np.ndarray:
-    return np.concatenate([_np(pose.p), _np(pose.q)], axis=-1).astype(np.float32)
 
 
 class SubtaskEnv:
@@ -71,38 +64,19 @@ class SubtaskEnv:
     def step(self, actions: np.ndarray) -> tuple[dict[str, np.ndarray], StepResult]:
         actions = np.asarray(actions, dtype=np.float32).reshape(self.num_envs, ACTION_DIM)
         obs, _, _, _, info = self._env.step(torch.as_tensor(actions, device=self.unwrapped.device))
-        collision = _np(info["collision"])
-        extra = {k: _np(v) for k, v in info.items() if k not in ("success", "elapsed_steps")}
-        result = StepResult(_np(info["success"]).astype(bool), ["collision" if c else "" for c in collision], extra)
+        collision = to_numpy(info["collision"])
+        extra = {k: to_numpy(v) for k, v in info.items() if k not in ("success", "elapsed_steps")}
+        result = StepResult(to_numpy(info["success"]).astype(bool), ["collision" if c else "" for c in collision], extra)
         return self._observation(obs), result
 
     def _observation(self, obs: dict) -> dict[str, np.ndarray]:
         env = self.unwrapped
-        out: dict[str, np.ndarray] = {}
-        target_id = _np(env.target.per_scene_id).astype(np.int16).reshape(-1, 1, 1)
-        for cam in CAMERAS:
-            data = obs["sensor_data"][f"fetch_{cam}"]
-            seg = _np(data["segmentation"])[..., 0].astype(np.int16)
-            out[f"{cam}_rgb"] = _np(data["rgb"]).astype(np.uint8)
-            out[f"{cam}_depth"] = np.clip(_np(data["depth"]).astype(np.int32), 0, None).astype(np.uint16)
-            out[f"{cam}_seg"] = seg
-            out[f"{cam}_mask"] = seg == target_id
-        agent = env.agent
-        base = agent.base_link.pose
-        out["qpos"] = _np(agent.robot.get_qpos()).astype(np.float32)
-        q = _np(base.q)  # wxyz; the base only turns about z
-        yaw = 2 * np.arctan2(q[:, 3], q[:, 0])
-        yaw = np.arctan2(np.sin(yaw), np.cos(yaw))
-        out["base_pose"] = np.concatenate([_np(base.p)[:, :2], yaw[:, None]], axis=1).astype(np.float32)
-        out["is_grasped"] = _np(agent.is_grasping(env.target, max_angle=30)).astype(bool)
-        out["target_pose"] = _pose7(base.inv() * env.target.pose)
-        out["tcp_pose"] = _pose7(base.inv() * agent.tcp.pose)
-        return out
+        return schema_observation(obs, env.agent, env.target, env.target.pose)
 
     def render_third_person(self) -> np.ndarray:
         if not self.third_person:
             raise UserError("this env was made without third_person=True")
-        frames = _np(self._env.render()).astype(np.uint8)
+        frames = to_numpy(self._env.render()).astype(np.uint8)
         return frames.reshape(self.num_envs, *frames.shape[-3:])
 
     def close(self) -> None:

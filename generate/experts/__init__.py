@@ -8,10 +8,11 @@ from hab_aux.policy import Policy
 
 
 def make_expert(env, seed: int = 0) -> Policy:
+    from hab_aux.generate.experts.drawer import DrawerExpert
+    from hab_aux.generate.experts.fridge import FridgeExpert
     from hab_aux.generate.experts.pick import PickExpert
     from hab_aux.generate.experts.place import PlaceExpert
 
-    experts = {"pick": PickExpert, "place": PlaceExpert}
-    if env.subtask not in experts:
-        raise NotImplementedError(f"no expert for {env.subtask}")
-    return experts[env.subtask](env, seed=seed)
+    experts = {"pick": PickExpert, "place": PlaceExpert, "drawer": DrawerExpert, "fridge": FridgeExpert}
+    key = env.subtask if env.subtask in ("pick", "place") else env.articulation
+    return experts[key](env, seed=seed)

@@ -15,7 +15,7 @@ from hab_aux.generate.experts.machine import Expert
 
 ALIGN_TOL = 0.02  # rad
 ALIGN_GAIN = 3.0  # yaw rate per rad of error, rad/s
-MAX_ALIGN_STEPS = 40
+ALIGNING = ("wait", "pregrasp", "prepush")  # phases that turn the base (and plan for the turned base)
 
 
 def horizontal_grasp(handle: sapien.Pose, out: float = 0.0, dz: float = 0.0) -> sapien.Pose:
@@ -28,9 +28,8 @@ def horizontal_grasp(handle: sapien.Pose, out: float = 0.0, dz: float = 0.0) -> 
 
 
 class HandleExpert(Expert):
-    """Open/close experts: `first_phase` is "align" (face the furniture), then the subclass's phases."""
-
-    first_phase = "align"
+    """Open/close experts. The base turns to face the furniture squarely while the arm makes its
+    first move: arm plans made then use the aligned yaw (`qpos`), so they hold once the turn is done."""
 
     @property
     def furniture(self):
@@ -41,14 +40,16 @@ class HandleExpert(Expert):
         lo, hi = JOINT_RANGES[self.env.articulation]
         return (float(self.u.target_art.qpos[self.k, 0]) - lo) / (hi - lo)
 
-    def _align(self, obs):
-        """Turn the base in place until it faces the furniture's front squarely."""
-        err = float(base.wrap(self.furniture.yaw + np.pi - base.yaw_of(self.base_pose())))
-        if abs(err) < ALIGN_TOL or self.steps_in_phase >= MAX_ALIGN_STEPS:
-            self.goto(self.after_align)
-        return dict(body=base.hold(self.qpos(), self.qpos()[base.BODY_IDX]), gripper=self.gripper,
-                    yaw_rate=float(np.clip(ALIGN_GAIN * err, -1.5, 1.5)))  # fmt: skip
+    def aligned_yaw(self) -> float:
+        return float(base.wrap(self.furniture.yaw + np.pi))
 
-    def _rest(self, obs):
-        """Arm to rest; the base brakes while it does."""
-        return super()._rest(obs)
+    def qpos(self) -> np.ndarray:
+        q = super().qpos()
+        if self.phase in ALIGNING:
+            q[2] = self.aligned_yaw()
+        return q
+
+    def yaw_rate(self) -> float:
+        """Base yaw rate (rad/s) that turns the base to face the furniture."""
+        err = float(base.wrap(self.aligned_yaw() - base.yaw_of(self.base_pose())))
+        return float(np.clip(ALIGN_GAIN * err, -1.5, 1.5)) if abs(err) > ALIGN_TOL / 2 else 0.0

@@ -17,6 +17,8 @@ ARM_DELTA = 0.1  # rad per control step at action 1
 TORSO_DELTA = 0.1  # m per control step at action 1
 CONTINUOUS = (8, 10, 12)  # upperarm, forearm and wrist roll: compare modulo a full turn
 GRIPPER_OPEN, GRIPPER_CLOSED = 1.0, -1.0
+MAX_SPEED = 0.1  # the largest arm delta an action can command, rad
+GAIN = 2.0  # commanded delta per unit joint error near a waypoint (the PD covers ~40% per step)
 REST_BODY = np.concatenate([[REST_QPOS[0]], REST_QPOS[np.array(ARM_QPOS_IDX) - 3]])  # torso + arm
 BODY_IDX = [TORSO, *ARM_QPOS_IDX]  # the joints the experts move: torso and arm, in 15-D qpos
 
@@ -57,6 +59,7 @@ class Kinematics:
         self.model = robot._objs[0].create_pinocchio_model()
         self.ee = [link.name for link in robot.links].index("gripper_link")
         self.n = len(robot.active_joints)
+        self.limits = robot.get_qlimits()[0].cpu().numpy()[BODY_IDX]  # (8, 2); inf for continuous joints
 
     def solve(self, pose: sapien.Pose, qpos: np.ndarray, torso: bool = False) -> np.ndarray | None:
         """Torso + arm targets (8,) reaching `pose` (world) from `qpos` (15,), or None."""
@@ -65,7 +68,25 @@ class Kinematics:
         mask[TORSO] = int(torso)
         q, ok, _ = self.model.compute_inverse_kinematics(self.ee, pose, initial_qpos=qpos.astype(np.float64),
                                                          active_qmask=mask, max_iterations=200)  # fmt: skip
-        return np.asarray(q)[BODY_IDX] if ok else None
+        body = np.asarray(q)[BODY_IDX]
+        # Pinocchio's IK ignores joint limits: a solution past one would stall the arm there.
+        inside = np.all((body >= self.limits[:, 0] - 1e-3) & (body <= self.limits[:, 1] + 1e-3))
+        return body if ok and inside else None
+
+    def solve_near(self, pose: sapien.Pose, qpos: np.ndarray, rng, tries: int = 16, symmetric: bool = True) -> np.ndarray | None:
+        """The IK solution needing the smallest largest joint move, over solves started from the
+        current qpos and from random arm configurations around it. The arm moves about 0.04 rad
+        per step at most, so the largest move sets how long the motion takes. `symmetric`: a
+        parallel grasp turned half a turn about its approach axis grips the same way, so that
+        pose counts as well."""
+        poses = [pose, pose * sapien.Pose(q=[0.0, 1.0, 0.0, 0.0])] if symmetric else [pose]
+        found = []
+        for k in range(tries):
+            start = qpos.astype(np.float64).copy()
+            if k:
+                start[ARM_QPOS_IDX] += rng.uniform(-2.5, 2.5, len(ARM_QPOS_IDX))
+            found += [b for b in (self.solve(p, start) for p in poses) if b is not None]
+        return min(found, key=lambda b: np.abs(body_error(b, qpos)).max()) if found else None
 
     def path(self, poses: list[sapien.Pose], qpos: np.ndarray, torso: bool = False) -> list[np.ndarray] | None:
         """Joint waypoints along a chain of poses, each solve warm-started from the last."""
@@ -90,7 +111,11 @@ def line(start: sapien.Pose, end: sapien.Pose, step: float = 0.02) -> list[sapie
 
 
 class Tracker:
-    """Follows torso+arm joint waypoints at a capped joint speed; one action per call."""
+    """Follows torso+arm joint waypoints at a capped joint speed; one action per call.
+
+    `speed` caps the commanded delta (rad per step); the PD drive covers about 40% of a
+    commanded delta within one control step, so the arm moves slower than it is told, and near
+    a waypoint the error is commanded with a gain of GAIN."""
 
     def __init__(self, waypoints: list[np.ndarray], speed: float, tol: float = 0.04):
         self.waypoints, self.speed, self.tol = list(waypoints), speed, tol
@@ -110,7 +135,7 @@ class Tracker:
             self.i += 1
         if self.done:
             err = body_error(self.waypoints[-1], qpos)
-        scale = min(1.0, self.speed / max(np.abs(err).max(), 1e-9))
+        scale = min(GAIN, self.speed / max(np.abs(err).max(), 1e-9))
         return np.clip(err * scale / ARM_DELTA, -1, 1)
 
 

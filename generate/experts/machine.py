@@ -11,7 +11,7 @@ import sapien
 from hab_aux.generate.experts import base
 from hab_aux.policy import EpisodeInfo, Observation
 
-REST_HOLD_STEPS = 40  # give up when at-rest success does not come within this many steps of arriving
+REST_HOLD_STEPS = 40  # steps at rest without success before moving to rest again (a drift)
 
 
 class Expert:
@@ -31,7 +31,7 @@ class Expert:
         self.tracker: base.Tracker | None = None
         self.gripper = base.GRIPPER_CLOSED
         self.wait_steps = int(self.rng.integers(0, 4))  # timing noise before the first move
-        self.speed = float(self.rng.uniform(0.045, 0.075))  # joint speed, rad per step
+        self.speed = float(self.rng.uniform(0.085, base.MAX_SPEED))  # joint speed, rad per step
         self.start()
 
     def start(self) -> None:
@@ -91,6 +91,33 @@ class Expert:
         """The phase's joint motion has arrived (False after a planning failure sent us to rest)."""
         return self.tracker is not None and self.tracker.done
 
+    def reach(self, pose: sapien.Pose) -> list[np.ndarray] | None:
+        """One joint waypoint reaching a parallel-grasp pose (or its half-turned twin)."""
+        body = self.kin.solve_near(pose, self.qpos(), self.rng)
+        return None if body is None else [body]
+
+    def reach_via(self, pre: sapien.Pose, final: sapien.Pose, symmetric: bool = True) -> list[np.ndarray] | None:
+        """Joint waypoints: a free joint move to `pre`, then a straight TCP line to `final`
+        (turned like the `pre` solution, which may be the half-turned twin)."""
+        body = self.kin.solve_near(pre, self.qpos(), self.rng, symmetric=symmetric)
+        if body is None:
+            return None
+        q = self.qpos()
+        q[base.BODY_IDX] = body
+        tcp = self.kin.tcp(q)
+        line = self.kin.path(base.line(tcp, sapien.Pose(final.p, tcp.q)), q)
+        return None if line is None else [body, *line]
+
+    def leave_to_rest(self, p: np.ndarray) -> list[np.ndarray] | None:
+        """A straight TCP line to `p`, then on to the rest configuration without stopping."""
+        line = self.line_to(p)
+        return None if line is None else [*line, base.REST_BODY]
+
+    def line_to(self, p: np.ndarray) -> list[np.ndarray] | None:
+        """Joint waypoints moving the TCP in a straight line to `p`, keeping its orientation."""
+        tcp = self.kin.tcp(self.qpos())
+        return self.kin.path(base.line(tcp, sapien.Pose(np.asarray(p, dtype=np.float64), tcp.q)), self.qpos())
+
     def _wait(self, obs):
         if self.steps_in_phase >= self.wait_steps:
             self.goto(self.first_phase)
@@ -98,12 +125,12 @@ class Expert:
 
     def _rest(self, obs):
         """Torso and arm back to the rest configuration, then keep still for the at-rest check."""
-        act = self.move([base.REST_BODY], self.gripper)
+        act = self.move([base.REST_BODY], self.gripper, speed=base.MAX_SPEED)
         if self.moved:
             self.goto("still")
         return act
 
     def _still(self, obs):
-        if self.steps_in_phase > REST_HOLD_STEPS:
+        if self.steps_in_phase > REST_HOLD_STEPS and not self.failed:
             self.goto("rest")
-        return dict(body=base.hold(self.qpos(), base.REST_BODY) * 0.5, gripper=self.gripper)
+        return dict(body=base.hold(self.qpos(), base.REST_BODY), gripper=self.gripper)

@@ -1,7 +1,7 @@
 """Pick: top-down grasp of the target from above, lift, arm back to rest while holding.
 
-Phases: wait -> pregrasp (joint move above the object) -> descend (straight down) -> close ->
-lift (straight up) -> rest -> still. A lift that ends without the object re-opens and tries again
+Phases: wait -> pregrasp (joint move above the object, then straight down) -> close -> lift
+(straight up, then on to rest) -> still. A lift that ends without the object re-opens and tries again
 from the object's new pose (at most MAX_TRIES grasps); after that the expert gives up at rest.
 """
 
@@ -54,17 +54,13 @@ class PickExpert(Expert):
         return top_down_grasp(self.target_pose(), self.episode.target_name, self.base_pose().p[:2], self.yaw_noise, self.z_noise)
 
     def _pregrasp(self, obs):
+        """Above the object, then straight down to the grasp, in one motion."""
+
         def plan():
-            self.grasp = self.grasp_pose()
-            return self.kin.path([sapien.Pose(self.grasp.p + [0, 0, self.above], self.grasp.q)], self.qpos())
+            grasp = self.grasp_pose()
+            return self.reach_via(sapien.Pose(grasp.p + [0, 0, self.above], grasp.q), grasp)
 
         act = self.move(plan, base.GRIPPER_OPEN)
-        if self.moved:
-            self.goto("descend")
-        return act
-
-    def _descend(self, obs):
-        act = self.move(lambda: self.kin.path(base.line(self.kin.tcp(self.qpos()), self.grasp), self.qpos()), base.GRIPPER_OPEN, speed=0.04)
         if self.moved:
             self.goto("close")
         return act
@@ -76,16 +72,12 @@ class PickExpert(Expert):
         return dict(body=np.zeros(8), gripper=self.gripper)
 
     def _lift(self, obs):
-        def up():
-            tcp = self.kin.tcp(self.qpos())
-            return self.kin.path(base.line(tcp, sapien.Pose(tcp.p + [0, 0, self.lift_by], tcp.q)), self.qpos())
-
-        act = self.move(up, self.gripper, speed=0.05)
-        if self.moved:
-            if self.grasped(obs):
-                self.goto("rest")
-            else:
-                self.retry()
+        """Straight up, then on to rest; a grasp lost on the way up is tried again."""
+        act = self.move(lambda: self.leave_to_rest(self.kin.tcp(self.qpos()).p + [0, 0, self.lift_by]), self.gripper)
+        if self.tracker is not None and self.tracker.i >= len(self.tracker.waypoints) - 1 and not self.grasped(obs):
+            self.retry()
+        elif self.moved:
+            self.goto("still")
         return act
 
     def retry(self):

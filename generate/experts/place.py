@@ -1,8 +1,8 @@
 """Place: carry the held object above the goal, lower it until it stands just above the goal,
 release, lift the open gripper away and return the arm to rest.
 
-Phases: wait -> preplace (joint move above the goal) -> lower (straight down) -> release ->
-retreat (straight up) -> rest -> still. The object's offset in the gripper is measured when the
+Phases: wait -> preplace (joint move above the goal, then straight down) -> release ->
+retreat (straight up, then on to rest) -> still. The object's offset in the gripper is measured when the
 carry starts, so a grasp that slipped at reset still puts the object (not the TCP) on the goal.
 """
 
@@ -25,29 +25,28 @@ class PlaceExpert(Expert):
         self.clearance = float(self.rng.uniform(0.01, 0.025))
         self.above = float(self.rng.uniform(0.08, 0.14))
 
-    def release_pose(self) -> sapien.Pose:
-        """TCP pose, pointing down, that holds the object's bottom centre just above the goal."""
+    def release_pose(self, flip: bool) -> sapien.Pose:
+        """TCP pose, pointing down, that holds the object's bottom centre just above the goal
+        (`flip`: the gripper turned half a turn about the vertical)."""
         goal = self.u.goal_pos[self.k].cpu().numpy().astype(np.float64)
         goal[:2] += self.goal_noise
         offset = (self.tcp_pose().inv() * self.target_pose()).p  # object origin in the TCP frame
         reach = goal[:2] - self.base_pose().p[:2]
-        angle = np.arctan2(reach[1], reach[0]) + np.pi / 2 + self.yaw_noise
+        angle = np.arctan2(reach[1], reach[0]) + np.pi / 2 + self.yaw_noise + np.pi * flip
         tcp = base.frame([0, 0, -1], [np.cos(angle), np.sin(angle), 0], [0, 0, 0])
         pos = goal + [0, 0, self.clearance] - tcp.to_transformation_matrix()[:3, :3] @ offset
         return sapien.Pose(pos, tcp.q)
 
     def _preplace(self, obs):
-        def plan():
-            self.release = self.release_pose()
-            return self.kin.path([sapien.Pose(self.release.p + [0, 0, self.above], self.release.q)], self.qpos())
+        """Above the goal, then straight down to the release pose, in one motion."""
+
+        def plan():  # the gripper's two headings hold the object differently: take the quicker
+            paths = [self.reach_via(sapien.Pose(r.p + [0, 0, self.above], r.q), r, symmetric=False)
+                     for r in (self.release_pose(False), self.release_pose(True))]  # fmt: skip
+            paths = [p for p in paths if p is not None]
+            return min(paths, key=lambda p: np.abs(base.body_error(p[0], self.qpos())).max()) if paths else None
 
         act = self.move(plan, self.gripper)
-        if self.moved:
-            self.goto("lower")
-        return act
-
-    def _lower(self, obs):
-        act = self.move(lambda: self.kin.path(base.line(self.kin.tcp(self.qpos()), self.release), self.qpos()), self.gripper, speed=0.04)
         if self.moved:
             self.goto("release_object")
         return act
@@ -59,11 +58,7 @@ class PlaceExpert(Expert):
         return dict(body=np.zeros(8), gripper=self.gripper)
 
     def _retreat(self, obs):
-        def up():
-            tcp = self.kin.tcp(self.qpos())
-            return self.kin.path(base.line(tcp, sapien.Pose(tcp.p + [0, 0, self.above], tcp.q)), self.qpos())
-
-        act = self.move(up, self.gripper, speed=0.05)
+        act = self.move(lambda: self.leave_to_rest(self.kin.tcp(self.qpos()).p + [0, 0, self.above]), self.gripper)
         if self.moved:
-            self.goto("rest")
+            self.goto("still")
         return act

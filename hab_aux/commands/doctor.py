@@ -2,7 +2,6 @@
 
 import platform
 from importlib import metadata
-from pathlib import Path
 
 import typer
 from rich.console import Console
@@ -39,19 +38,13 @@ def _cuda() -> str:
 
 
 def _mshab_assets() -> str:
-    root = Path.home() / ".maniskill" / "data"
+    """The same asset list `--world mshab` checks before it builds an env."""
     try:
-        from mani_skill import ASSET_DIR
-
-        root = Path(ASSET_DIR)
-    except Exception:
-        pass
-    needed = {
-        "ReplicaCAD": root / "scene_datasets" / "replica_cad_dataset",
-        "MS-HAB rearrange data": root / "scene_datasets" / "replica_cad_dataset" / "rearrange",
-        "YCB": root / "assets" / "mani_skill2_ycb",
-    }
-    missing = [name for name, path in needed.items() if not path.exists()]
+        from hab_aux.generate.envs.mshab_check import ASSETS, asset_root
+    except ImportError as err:  # the simulator is not installed (a trainer-only install)
+        return f"not checked ({err.name} is not installed)"
+    root = asset_root()
+    missing = [uid for uid, folder in ASSETS.items() if not (root / folder).is_dir()]
     return "present" if not missing else f"missing ({', '.join(missing)} under {root})"
 
 

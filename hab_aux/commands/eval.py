@@ -26,6 +26,7 @@ def command(
     video: Annotated[Path | None, typer.Option(help="Write head | hand | third-person videos to this folder.")] = None,
     sim_backend: Annotated[str, typer.Option(help="cpu (physx_cpu + sapien_cpu) or gpu (physx_cuda + sapien_cuda).")] = "cpu",
     num_envs: Annotated[int, typer.Option(help="Parallel envs per process (more than 1 needs --sim-backend gpu).")] = 1,
+    world: Annotated[str, typer.Option(help="procedural (our homes) or mshab (MS-HAB's ReplicaCAD envs: needs its code and assets).")] = "procedural",
 ) -> None:
     """Evaluate policies or a trained checkpoint on every subtask column of a task and print the success table."""
     from hab_aux.eval.harness import EvalConfig, evaluate_task
@@ -40,12 +41,18 @@ def command(
     if policy is None:
         policy = "expert,random" if checkpoint else "random"
     names = [p.strip() for p in policy.split(",") if p.strip() and p.strip() != "none"]
+    if world == "mshab":  # checked before a checkpoint or the simulator loads
+        from hab_aux.generate.envs.mshab_check import check_mshab, require_non_expert
+
+        check_mshab(the_task.name, the_task.columns, (split,))
+        require_non_expert(names)
     factories = {name: policy_factory(name) for name in names}
     if checkpoint is not None:
         factories = {f"sgvla {checkpoint.name} ({head})": checkpoint_factory(checkpoint, head, device), **factories}
     if not factories:
         raise UserError(f"no policy to evaluate in --policy {policy!r}; valid: random, zero, expert, or a --checkpoint")
-    config = EvalConfig(episodes=episodes, split=split, seed=seed, sim_backend=sim_backend, num_envs=num_envs, video_dir=video)
+    config = EvalConfig(episodes=episodes, split=split, seed=seed, sim_backend=sim_backend, num_envs=num_envs, video_dir=video,
+                        world=world)  # fmt: skip
     console = Console()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:

@@ -28,6 +28,7 @@ def command(
     sim_backend: Annotated[str, typer.Option(help="cpu (physx_cpu + sapien_cpu) or gpu (physx_cuda + sapien_cuda).")] = "cpu",
     num_envs: Annotated[int, typer.Option(help="Parallel envs per worker (more than 1 needs --sim-backend gpu).")] = 1,
     overwrite: Annotated[bool, typer.Option(help="Replace a dataset in --out made with other options or schema.")] = False,
+    world: Annotated[str, typer.Option(help="procedural (our homes) or mshab (MS-HAB's ReplicaCAD envs: needs its code and assets).")] = "procedural",
 ) -> None:
     """Generate a dataset of expert episodes with multi-view RGB-D and auxiliary labels."""
     from hab_aux.eval.policies import POLICY_FACTORIES
@@ -37,7 +38,12 @@ def command(
     choose("sim backend", sim_backend, SIM_BACKENDS)
     choose("policy", policy, POLICY_FACTORIES)
     config = GenerateConfig.parse(task, subtasks, split=split, seed=seed, policy=policy, keep_failures=keep_failures,
-                                  max_steps=max_steps)  # fmt: skip
+                                  max_steps=max_steps, world=world)  # fmt: skip
+    if config.world == "mshab":
+        from hab_aux.generate.envs.mshab_check import check_mshab, require_non_expert
+
+        check_mshab(config.task, config.columns, (config.split,))
+        require_non_expert([policy])
     launch = Launch(episodes=episodes, out=out or Path("data") / config.task, workers=workers, shard_index=shard_index,
                     num_shards=num_shards, sim_backend=sim_backend, num_envs=num_envs, overwrite=overwrite, ray_address=ray)  # fmt: skip
     console = Console()
