@@ -14,7 +14,6 @@ import json
 from hab_aux.errors import UserError, choose
 from hab_aux.train.model.configuration_sgvla import (
     FlowConfig,
-    InputConfig,
     LLMConfig,
     PretrainedSpec,
     SGVLAConfig,

@@ -17,7 +17,8 @@ What privileged experts find on `env.unwrapped` (a `HabAuxSubtaskEnv`), per sub-
 """
 
 from hab_aux.generate.envs.mshab import make_mshab_env
-from hab_aux.generate.envs.wrapper import StepResult, SubtaskEnv, make_subtask_env
+from hab_aux.generate.envs.adapter import StepResult
+from hab_aux.generate.envs.wrapper import SubtaskEnv, make_subtask_env
 
 # `--world`: which env factory (same signature, same interface) a run uses.
 MAKE_ENV = {"procedural": make_subtask_env, "mshab": make_mshab_env}

@@ -20,9 +20,9 @@ import torch
 from hab_aux.errors import UserError, choose
 from hab_aux.generate.envs.mshab_check import check_mshab, spawn_data_path, task_plan_path
 from hab_aux.generate.envs.observation import schema_observation, to_numpy
-from hab_aux.generate.envs.wrapper import BACKENDS, StepResult
+from hab_aux.generate.envs.adapter import EnvAdapter
+from hab_aux.generate.envs.wrapper import BACKENDS
 from hab_aux.policy import EpisodeInfo
-from hab_aux.schema import ACTION_DIM
 from hab_aux.tasks import SPLIT_SEED_RANGES, get_task
 
 ENV_IDS = {"pick": "PickSubtaskTrain-v0", "place": "PlaceSubtaskTrain-v0",
@@ -46,7 +46,7 @@ def split_of(layout_seeds: list[int]) -> str:
     return splits.pop()
 
 
-class MSHABSubtaskEnv:
+class MSHABSubtaskEnv(EnvAdapter):
     def __init__(self, task: str, subtask: str, articulation: str | None, sim_backend: str, num_envs: int, third_person: bool):
         columns = get_task(task).columns
         matches = [c for c in columns if (c.subtask, c.articulation) == (subtask, articulation)]
@@ -123,13 +123,8 @@ class MSHABSubtaskEnv:
             instruction = f"pick up the {category}" if self.subtask == "pick" else f"place the {category}"
         return EpisodeInfo(self.task, self.subtask, name, category, instruction, layout_seed, episode_seed)
 
-    def step(self, actions: np.ndarray) -> tuple[dict[str, np.ndarray], StepResult]:
-        actions = np.asarray(actions, dtype=np.float32).reshape(self.num_envs, ACTION_DIM)
-        obs, _, _, _, info = self._env.step(torch.as_tensor(actions, device=self.unwrapped.device))
-        within = to_numpy(info["cumulative_force_within_limit"])
-        extra = {k: to_numpy(v) for k, v in info.items() if k not in ("success", "elapsed_steps")}
-        result = StepResult(to_numpy(info["success"]).astype(bool), ["" if ok else "collision" for ok in within], extra)
-        return self._observation(obs), result
+    def _collided(self, info: dict) -> np.ndarray:
+        return ~to_numpy(info["cumulative_force_within_limit"]).astype(bool)
 
     def _observation(self, obs: dict) -> dict[str, np.ndarray]:
         env = self.unwrapped
@@ -141,16 +136,6 @@ class MSHABSubtaskEnv:
             target = env.subtask_objs[0]
             target_pose = target.pose
         return schema_observation(obs, env.agent, target, target_pose)
-
-    def render_third_person(self) -> np.ndarray:
-        if not self.third_person:
-            raise UserError("this env was made without third_person=True")
-        frames = to_numpy(self._env.render()).astype(np.uint8)
-        return frames.reshape(self.num_envs, *frames.shape[-3:])
-
-    def close(self) -> None:
-        if self._env is not None:
-            self._env.close()
 
 
 def make_mshab_env(task: str, subtask: str, articulation: str | None = None, *, sim_backend: str = "cpu",

@@ -3,30 +3,20 @@
 Observations carry every step key of `hab_aux.schema` except "action", with a leading env axis.
 """
 
-from dataclasses import dataclass, field
-
 import gymnasium as gym
 import numpy as np
-import torch
 
 from hab_aux.errors import UserError, choose
+from hab_aux.generate.envs.adapter import EnvAdapter
 from hab_aux.generate.envs.observation import schema_observation, to_numpy
 from hab_aux.generate.envs.subtask_env import ENV_IDS
 from hab_aux.policy import EpisodeInfo
-from hab_aux.schema import ACTION_DIM
 from hab_aux.tasks import ARTICULATIONS, get_task
 
 BACKENDS = {"cpu": ("physx_cpu", "sapien_cpu"), "gpu": ("physx_cuda", "sapien_cuda")}
 
 
-@dataclass
-class StepResult:
-    success: np.ndarray  # bool (K,), this step
-    failure_reason: list[str]  # "" or "collision"
-    info: dict = field(default_factory=dict)  # numpy arrays of length K
-
-
-class SubtaskEnv:
+class SubtaskEnv(EnvAdapter):
     def __init__(self, task: str, subtask: str, articulation: str | None, sim_backend: str, num_envs: int, third_person: bool):
         t = get_task(task)
         choose(f"subtask for {task}", subtask, t.subtasks)
@@ -61,26 +51,12 @@ class SubtaskEnv:
         ]
         return self._observation(obs), infos
 
-    def step(self, actions: np.ndarray) -> tuple[dict[str, np.ndarray], StepResult]:
-        actions = np.asarray(actions, dtype=np.float32).reshape(self.num_envs, ACTION_DIM)
-        obs, _, _, _, info = self._env.step(torch.as_tensor(actions, device=self.unwrapped.device))
-        collision = to_numpy(info["collision"])
-        extra = {k: to_numpy(v) for k, v in info.items() if k not in ("success", "elapsed_steps")}
-        result = StepResult(to_numpy(info["success"]).astype(bool), ["collision" if c else "" for c in collision], extra)
-        return self._observation(obs), result
+    def _collided(self, info: dict) -> np.ndarray:
+        return to_numpy(info["collision"])
 
     def _observation(self, obs: dict) -> dict[str, np.ndarray]:
         env = self.unwrapped
         return schema_observation(obs, env.agent, env.target, env.target.pose)
-
-    def render_third_person(self) -> np.ndarray:
-        if not self.third_person:
-            raise UserError("this env was made without third_person=True")
-        frames = to_numpy(self._env.render()).astype(np.uint8)
-        return frames.reshape(self.num_envs, *frames.shape[-3:])
-
-    def close(self) -> None:
-        self._env.close()
 
 
 def make_subtask_env(task: str, subtask: str, articulation: str | None = None, *, sim_backend: str = "cpu",
