@@ -14,6 +14,7 @@ import time
 import numpy as np
 import pytest
 
+from hab_aux.generate.plan import slot_of
 from hab_aux.store import open_dataset
 from hab_aux.tasks import SPLIT_SEED_RANGES
 
@@ -112,3 +113,24 @@ def test_a_folder_that_is_not_a_dataset_is_refused(tmp_path):
     done = habaux("generate", "--episodes", "1", "--out", str(tmp_path), *FAST)
     assert done.returncode == 2 and "holds no hab-aux dataset" in done.stderr
     assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_slurm_array_slices_merge_into_one_dataset(tmp_path):
+    out = tmp_path / "ds"
+    for index in (1, 0):  # array tasks finish in any order
+        done = habaux("generate", "--task", "TidyHouse", "--episodes", "3", "--shard-index", str(index),
+                      "--num-shards", "2", "--out", str(out), *FAST)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    data = open_dataset(out)
+    assert data.num_episodes == 3 and len(json.loads((out / "manifest.json").read_text())["shards"]) == 2
+    assert sorted(slot_of(s)[0] for s in data.meta_column("episode_seed")) == [0, 1, 2]  # every slot once
+
+
+def test_ray_workers_write_one_dataset(tmp_path):
+    pytest.importorskip("ray")
+    out = tmp_path / "ds"
+    done = habaux("generate", "--task", "TidyHouse", "--episodes", "2", "--workers", "2", "--ray", "local",
+                  "--out", str(out), *FAST, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert open_dataset(out).num_episodes == 2
+    assert len(json.loads((out / "manifest.json").read_text())["shards"]) == 2
