@@ -85,9 +85,11 @@ def evaluate_column(
 
 
 def evaluate_task(task: Task, policies: dict[str, PolicyFactory], config: EvalConfig,
-                  progress: Progress | None = None, make_env: Callable | None = None) -> dict[str, list[ColumnResult]]:  # fmt: skip
-    """Success per column for each named policy: {policy: [ColumnResult per column]}."""
+                  progress: Progress | None = None, make_env: Callable | None = None,
+                  subtasks: tuple[str, ...] | None = None) -> dict[str, list[ColumnResult]]:  # fmt: skip
+    """Success per column (of `subtasks`, default all) for each named policy: {policy: [ColumnResult per column]}."""
+    columns = [c for c in task.columns if subtasks is None or c.subtask in subtasks]
     return {
-        name: [evaluate_column(task, column, factory, config, progress, name, make_env) for column in task.columns]
+        name: [evaluate_column(task, column, factory, config, progress, name, make_env) for column in columns]
         for name, factory in policies.items()
     }

@@ -17,6 +17,7 @@ HABAUX = [sys.executable, "-c", "from hab_aux.cli import main; main()"]
         (["eval", "--split", "test"], "unknown split 'test'; valid: train, val"),
         (["eval", "--sim-backend", "tpu"], "unknown sim backend 'tpu'; valid: cpu, gpu"),
         (["eval", "--num-envs", "4"], "--num-envs 4 needs --sim-backend gpu"),
+        (["eval", "--task", "TidyHouse", "--subtasks", "open"], "unknown subtask for TidyHouse 'open'; valid: pick, place"),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(args, expected):

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hab_aux.errors import UserError, choose
-from hab_aux.tasks import get_task
+from hab_aux.tasks import get_task, parse_subtasks
 
 SIM_BACKENDS = ("cpu", "gpu")
 
@@ -19,6 +19,7 @@ def command(
     head: Annotated[str, typer.Option(help="Checkpoint head: auto (flow for pick/place, tokens for open/close), tokens or flow.")] = "auto",
     device: Annotated[str, typer.Option(help="Device for the checkpoint: cpu, cuda, cuda:N.")] = "cpu",
     task: Annotated[str, typer.Option(help="SetTable, TidyHouse or PrepareGroceries.")] = "SetTable",
+    subtasks: Annotated[str | None, typer.Option(help="Comma-separated subset of the task's subtasks (default: every column).")] = None,
     episodes: Annotated[int, typer.Option(help="Episodes per column.")] = 30,
     split: Annotated[str, typer.Option(help="Layout split: val (default) or train.")] = "val",
     seed: Annotated[int, typer.Option(help="Offset into the split's layout seeds.")] = 0,
@@ -34,6 +35,7 @@ def command(
     from hab_aux.eval.report import success_table, write_json
 
     the_task = get_task(task)
+    chosen = parse_subtasks(the_task, subtasks)
     choose("sim backend", sim_backend, SIM_BACKENDS)
     if num_envs > 1 and sim_backend == "cpu":
         raise UserError(f"--num-envs {num_envs} needs --sim-backend gpu; the CPU simulator runs one env per process")
@@ -56,7 +58,7 @@ def command(
     console = Console()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
-        rows = evaluate_task(the_task, factories, config, progress)
+        rows = evaluate_task(the_task, factories, config, progress, subtasks=chosen)
     console.print(success_table(the_task.name, rows))
     if json_path is not None:
         write_json(json_path, the_task.name, split, rows)

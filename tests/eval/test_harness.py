@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 from functools import partial
 
 import numpy as np
@@ -101,3 +102,47 @@ def test_video_frames_are_written(tmp_path):
 def test_bad_config_is_a_user_error(kwargs):
     with pytest.raises(UserError):
         EvalConfig(**kwargs)
+
+
+class JointFakeEnv(FakeEnv):
+    """Reports the labels the simulator adds for open/close and place: a joint opening stuck at
+    `fraction` (arm at rest or not), or an object released `distance` m from its goal."""
+
+    def __init__(self, *args, fraction=0.4, at_rest=False, distance=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fraction, self.at_rest, self.distance = fraction, at_rest, distance
+
+    def reset(self, layout_seeds, episode_seeds):
+        obs, infos = super().reset(layout_seeds, episode_seeds)
+        return obs, [replace(i, target_category="drawer") for i in infos]  # open/close name the articulation
+
+    def step(self, actions):
+        obs, result = super().step(actions)
+        n = self.num_envs
+        if self.distance is None:
+            result.info = {"joint_fraction": np.full(n, self.fraction), "at_rest": np.full(n, self.at_rest)}
+        else:
+            result.info = {"goal_distance": np.full(n, self.distance), "at_rest": np.full(n, self.at_rest)}
+        return obs, result
+
+
+@pytest.mark.parametrize(
+    ("subtask", "kwargs", "reason"),
+    [
+        ("open", dict(fraction=0.4), "timeout (handle never grasped, joint not far enough: opening 0.40)"),
+        ("open", dict(fraction=0.95, grasp_until=2), "timeout (joint far enough, arm not at rest: opening 0.95)"),
+        ("close", dict(fraction=0.3, at_rest=True), "joint not far enough (opening 0.30 at rest)"),
+        ("place", dict(distance=0.4), "released 0.40 m from goal"),
+        ("place", dict(distance=0.05), "released on goal, not at rest"),
+    ],
+)
+def test_failures_name_the_joint_opening_or_goal_distance(subtask, kwargs, reason):
+    env = JointFakeEnv("SetTable", subtask, **kwargs)
+    [result] = run_batch(env, [ZeroPolicy()], [1], [1], max_steps=10)
+    assert result.failure_reason == reason
+
+
+def test_subtasks_select_columns():
+    rows = evaluate_task(get_task("SetTable"), {"zero": lambda env, k, column: ZeroPolicy()}, EvalConfig(episodes=1),
+                         make_env=FakeEnv, subtasks=("open",))  # fmt: skip
+    assert [c.column for c in rows["zero"]] == ["Open F", "Open D"]
