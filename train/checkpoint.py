@@ -92,7 +92,15 @@ def load_config(folder: str | Path) -> SGVLAConfig:
     )
 
 
+def quiet_transformers() -> None:
+    """transformers draws a progress bar per component saved or loaded; ours are the only ones shown."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
 def load_pretrained(folder: str | Path, device: str | torch.device = "cpu") -> SGVLAModel:
+    quiet_transformers()
     folder = Path(folder)
     cfg = load_config(folder)
     stats = ActionStats.load(folder)  # fails loudly without norm_stats.json

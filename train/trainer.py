@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from hab_aux.errors import UserError, choose
+from hab_aux.train.checkpoint import quiet_transformers
 from hab_aux.train.data import SampleSpec, StepSamples, action_quantiles
 from hab_aux.train.metrics import MetricsLog
 from hab_aux.train.model.action_tokenizer import ActionStats
@@ -124,9 +125,7 @@ def build_run(config: TrainConfig, world: int):
 
 def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
     """Train (or resume) a run; return the final inference checkpoint folder."""
-    from transformers.utils import logging as hf_logging
-
-    hf_logging.disable_progress_bar()  # one "Writing model shards" bar per checkpoint drowns the run's own
+    quiet_transformers()
     rank, world = _distributed()
     check_strategy(config.strategy, world)
     run, device = Path(config.out), _device(config.device)
