@@ -12,7 +12,7 @@ import numpy as np
 
 from hab_aux.policy import EpisodeInfo, Observation, Policy
 from hab_aux.schema import ACTION_DIM
-from hab_aux.tasks import MAX_EPISODE_STEPS
+from hab_aux.tasks import CLOSE_FRACTION, MAX_EPISODE_STEPS, OPEN_FRACTION, PLACE_GOAL_RADIUS
 
 
 @dataclass
@@ -26,14 +26,26 @@ class EpisodeResult:
 
 @dataclass
 class _Trace:
-    """What diagnosis needs from one episode's steps."""
+    """What diagnosis needs from one episode's steps (labels an env does not report stay empty)."""
 
     grasped: list[bool] = field(default_factory=list)
     env_reasons: list[str] = field(default_factory=list)
+    joint_fraction: list[float] = field(default_factory=list)  # open/close
+    goal_distance: list[float] = field(default_factory=list)  # place
+    at_rest: list[bool] = field(default_factory=list)
+
+    def add(self, grasped: bool, env_reason: str, info: dict, k: int) -> None:
+        self.grasped.append(grasped)
+        self.env_reasons.append(env_reason)
+        for key in ("joint_fraction", "goal_distance", "at_rest"):
+            if key in info:
+                getattr(self, key).append(info[key][k].item())
 
 
-def diagnose(subtask: str, trace: _Trace) -> str:
-    """Name the first thing that went wrong in a failed episode."""
+def diagnose(subtask: str, trace: _Trace, articulation: str | None = None) -> str:
+    """Name the first thing that went wrong in a failed episode, with the joint's final opening
+    or the object's distance to the goal when the env reports them (`articulation`: fridge or
+    drawer, the open/close episode's target category)."""
     collision = next((r for r in trace.env_reasons if r), "")
     if collision:
         return collision
@@ -43,8 +55,21 @@ def diagnose(subtask: str, trace: _Trace) -> str:
             return "never grasped"
         return "grasp lost" if not grasped[-1] else "timeout (holding, not at rest)"
     if subtask == "place":
-        return "timeout (still holding)" if grasped[-1] else "released off goal or not at rest"
+        if grasped[-1]:
+            return "timeout (still holding)"
+        if trace.goal_distance:
+            far = trace.goal_distance[-1] > PLACE_GOAL_RADIUS
+            return f"released {trace.goal_distance[-1]:.2f} m from goal" if far else "released on goal, not at rest"
+        return "released off goal or not at rest"
     # open/close: the target is the handle
+    if trace.joint_fraction:
+        frac = trace.joint_fraction[-1]
+        if trace.at_rest and trace.at_rest[-1]:
+            return f"joint not far enough (opening {frac:.2f} at rest)"
+        done = frac > OPEN_FRACTION[articulation] if subtask == "open" else frac < CLOSE_FRACTION
+        detail = "joint far enough, arm not at rest" if done else "joint not far enough"
+        handle = "" if grasped.any() else "handle never grasped, "
+        return f"timeout ({handle}{detail}: opening {frac:.2f})"
     if not grasped.any():
         return "handle never grasped"
     return "timeout (joint not far enough)"
@@ -93,12 +118,12 @@ def run_batch(
         for k in range(k_envs):
             if results[k] is not None:
                 continue
-            traces[k].grasped.append(bool(obs["is_grasped"][k]))
-            traces[k].env_reasons.append(outcome.failure_reason[k])
+            traces[k].add(bool(obs["is_grasped"][k]), outcome.failure_reason[k], outcome.info, k)
             if outcome.success[k]:
                 results[k] = EpisodeResult(infos[k], True, step, "", frames[k])
             elif outcome.failure_reason[k] or step == max_steps:
-                results[k] = EpisodeResult(infos[k], False, step, diagnose(infos[k].subtask, traces[k]), frames[k])
+                reason = diagnose(infos[k].subtask, traces[k], infos[k].target_category)
+                results[k] = EpisodeResult(infos[k], False, step, reason, frames[k])
         if all(r is not None for r in results):
             break
     return results  # type: ignore[return-value]

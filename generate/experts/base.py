@@ -53,7 +53,9 @@ def yaw_of(pose: sapien.Pose) -> float:
 
 
 class Kinematics:
-    """Pinocchio IK for `gripper_link` with the base and head fixed (torso optional)."""
+    """Pinocchio IK for `gripper_link` over the 7 arm joints. The base, head and torso stay
+    fixed: the base is driven by the experts instead, and the torso's rest height is already
+    its upper limit, which every target the spawns give was reachable from."""
 
     def __init__(self, robot):
         self.model = robot._objs[0].create_pinocchio_model()
@@ -61,11 +63,10 @@ class Kinematics:
         self.n = len(robot.active_joints)
         self.limits = robot.get_qlimits()[0].cpu().numpy()[BODY_IDX]  # (8, 2); inf for continuous joints
 
-    def solve(self, pose: sapien.Pose, qpos: np.ndarray, torso: bool = False) -> np.ndarray | None:
+    def solve(self, pose: sapien.Pose, qpos: np.ndarray) -> np.ndarray | None:
         """Torso + arm targets (8,) reaching `pose` (world) from `qpos` (15,), or None."""
         mask = np.zeros(self.n, dtype=np.int32)
         mask[ARM_QPOS_IDX] = 1
-        mask[TORSO] = int(torso)
         q, ok, _ = self.model.compute_inverse_kinematics(self.ee, pose, initial_qpos=qpos.astype(np.float64),
                                                          active_qmask=mask, max_iterations=200)  # fmt: skip
         body = np.asarray(q)[BODY_IDX]
@@ -88,11 +89,11 @@ class Kinematics:
             found += [b for b in (self.solve(p, start) for p in poses) if b is not None]
         return min(found, key=lambda b: np.abs(body_error(b, qpos)).max()) if found else None
 
-    def path(self, poses: list[sapien.Pose], qpos: np.ndarray, torso: bool = False) -> list[np.ndarray] | None:
+    def path(self, poses: list[sapien.Pose], qpos: np.ndarray) -> list[np.ndarray] | None:
         """Joint waypoints along a chain of poses, each solve warm-started from the last."""
         out, q = [], qpos.astype(np.float64).copy()
         for pose in poses:
-            body = self.solve(pose, q, torso)
+            body = self.solve(pose, q)
             if body is None:
                 return None
             q[BODY_IDX] = body
@@ -139,7 +140,8 @@ class Tracker:
         return np.clip(err * scale / ARM_DELTA, -1, 1)
 
 
-def action(body: np.ndarray | None = None, gripper: float = GRIPPER_CLOSED, forward: float = 0.0, yaw_rate: float = 0.0) -> np.ndarray:
+def action(body: np.ndarray | None = None, gripper: float = GRIPPER_CLOSED, forward: float = 0.0,
+           yaw_rate: float = 0.0) -> np.ndarray:  # fmt: skip
     """The 13-D action: arm deltas, gripper, head zero, torso delta, base velocities (normalised)."""
     a = np.zeros(ACTION_DIM, dtype=np.float32)
     if body is not None:

@@ -1,13 +1,11 @@
 """Drawer: open by grasping the handle and backing the base straight out; close by pushing the
 handle with the closed gripper while the base drives in.
 
-The base turns to face the counter squarely (during the first arm move), so its forward axis is the drawer's axis and
-the arm can hold still while the base does the travel.
+The base turns to face the counter squarely (during the first arm move), so its forward axis is
+the drawer's axis and the arm can hold still while the base does the travel.
 Open: pregrasp (in front of the bar, then straight in) -> close -> pull -> release ->
 retreat (straight back, then on to rest) -> still. Close: prepush -> push -> retreat -> still.
 """
-
-import numpy as np
 
 from hab_aux.generate.experts import base
 from hab_aux.generate.experts.articulate import HandleExpert, horizontal_grasp
@@ -34,8 +32,11 @@ class DrawerExpert(HandleExpert):
 
     def _pregrasp(self, obs):
         """In front of the handle, then straight in around the bar, in one motion."""
-        handle = self.target_pose()
-        plan = lambda: self.reach_via(horizontal_grasp(handle, self.out, self.dz), horizontal_grasp(handle, self.depth, self.dz))  # noqa: E731
+
+        def plan():
+            handle = self.target_pose()
+            return self.reach_via(horizontal_grasp(handle, self.out, self.dz), horizontal_grasp(handle, self.depth, self.dz))
+
         act = self.move(plan, self.gripper, yaw_rate=self.yaw_rate())
         if self.moved:
             self.goto("close")
@@ -81,7 +82,8 @@ class DrawerExpert(HandleExpert):
     # ---- close -------------------------------------------------------------------------------
 
     def _prepush(self, obs):
-        act = self.move(lambda: self.reach(horizontal_grasp(self.target_pose(), FINGERTIP + self.out / 2, self.dz)), self.gripper, yaw_rate=self.yaw_rate())
+        pose = lambda: horizontal_grasp(self.target_pose(), FINGERTIP + self.out / 2, self.dz)  # noqa: E731
+        act = self.move(lambda: self.reach(pose()), self.gripper, yaw_rate=self.yaw_rate())
         if self.moved:
             self.grip = self.qpos()[base.BODY_IDX]
             self.goto("push")
@@ -90,4 +92,5 @@ class DrawerExpert(HandleExpert):
     def _push(self, obs):
         if self.fraction() <= CLOSED_AT:
             self.goto("retreat")
-        return dict(body=base.hold(self.qpos(), self.grip), gripper=self.gripper, forward=self.drive if self.phase == "push" else 0.0)
+        forward = self.drive if self.phase == "push" else 0.0
+        return dict(body=base.hold(self.qpos(), self.grip), gripper=self.gripper, forward=forward)

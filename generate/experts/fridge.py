@@ -1,12 +1,11 @@
-"""Fridge door: open by pulling the handle along its arc and letting the heavy door swing on;
-close by sweeping the closed gripper against the door's outer face and letting it swing shut.
+"""Fridge door: open by pulling the handle along its arc; close by pushing the door's outer face
+with the closed gripper while the base drives in.
 
-The door (47 kg on a lightly damped hinge) keeps turning for seconds once moving, so neither
-direction needs the arm to follow the whole 70-90 degrees: the open pull follows the arc (IK on
-the handle turned a little further each step, the base backing out) for the first ~30 degrees,
-then lets go and gets the hand out of the door's way.
+Open follows the arc with IK on the handle turned a little further each step while the base
+backs out and turns to keep the handle where it was grasped; it lets go at the target angle and
+gets the hand out of the door's way. The door does not swing on by itself once let go.
 Open: pregrasp -> close -> pull -> let_go -> clear (hand back and on to rest) -> still.
-Close: prepush -> sweep -> rest -> still.
+Close: prepush -> push -> rest -> still.
 """
 
 import numpy as np
@@ -17,6 +16,8 @@ from hab_aux.generate.experts.articulate import HandleExpert, horizontal_grasp
 from hab_aux.generate.world.furniture import FRIDGE_DOOR_T
 
 MAX_TRIES = 2
+CLOSED_AT = 0.004  # joint fraction to push to (success needs 0.01)
+MAX_PUSH_STEPS = 80
 RAMP_STEPS = 15  # the pull speeds up over this many steps: the grip holds the door by friction alone
 CLOSE_STEPS = 6
 LET_GO_STEPS = 3
@@ -35,9 +36,9 @@ class FridgeExpert(HandleExpert):
         self.depth = float(self.rng.uniform(-0.005, 0.005))
         self.step_angle = float(self.rng.uniform(0.022, 0.028))  # door angle per step at full pull speed
         self.release_at = float(self.rng.uniform(1.22, 1.28))  # rad: success needs 1.18
-        self.push_len = float(self.rng.uniform(0.22, 0.3))
-        self.push_z = float(self.rng.uniform(1.21, 1.29))
-        self.push_s = float(self.rng.uniform(0.85, 0.93))  # contact, as a fraction of the door width
+        self.push_z = float(self.rng.uniform(1.21, 1.29))  # above the handle bar
+        self.push_s = float(self.rng.uniform(0.7, 0.85))  # contact, as a fraction of the door width
+        self.drive = float(self.rng.uniform(0.2, 0.3))  # base speed while pushing, m/s
 
     @property
     def hinge_sign(self) -> int:
@@ -53,8 +54,11 @@ class FridgeExpert(HandleExpert):
     # ---- open --------------------------------------------------------------------------------
 
     def _pregrasp(self, obs):
-        handle = self.target_pose()
-        plan = lambda: self.reach_via(horizontal_grasp(handle, self.out, self.dz), horizontal_grasp(handle, self.depth, self.dz))  # noqa: E731
+
+        def plan():
+            handle = self.target_pose()
+            return self.reach_via(horizontal_grasp(handle, self.out, self.dz), horizontal_grasp(handle, self.depth, self.dz))
+
         act = self.move(plan, self.gripper, yaw_rate=self.yaw_rate())
         if self.moved:
             self.goto("close")
@@ -125,8 +129,9 @@ class FridgeExpert(HandleExpert):
 
     # ---- close -------------------------------------------------------------------------------
 
-    def push_poses(self) -> tuple[sapien.Pose, sapien.Pose]:
-        """Closed gripper off the door's outer face (above the handle), and the sweep's end."""
+    def push_start(self) -> sapien.Pose:
+        """Closed gripper pointing straight ahead (the base faces the fridge), its fingertips a
+        few cm in front of the door's outer face at a point `push_s` of the way to its free edge."""
         normal = self.target_pose().to_transformation_matrix()[:3, 0].copy()
         normal[2] = 0.0
         normal /= np.linalg.norm(normal)
@@ -134,22 +139,19 @@ class FridgeExpert(HandleExpert):
         along = np.array([c * normal[0] - s * normal[1], s * normal[0] + c * normal[1], 0.0])
         contact = self.hinge() + along * self.push_s * self.furniture.size[1] + normal * FRIDGE_DOOR_T / 2
         contact[2] = self.push_z
-        closing = np.array([-normal[1], normal[0], 0.0])
-        start = base.frame(-normal, closing, contact + normal * (FINGERTIP + 0.04))
-        return start, sapien.Pose(start.p - normal * (0.04 + self.push_len), start.q)
+        ahead = -np.array([np.cos(self.furniture.yaw), np.sin(self.furniture.yaw), 0.0])  # into the fridge
+        return base.frame(ahead, [-ahead[1], ahead[0], 0.0], contact - ahead * (FINGERTIP + 0.04))
 
     def _prepush(self, obs):
-        def plan():
-            start, self.sweep_end = self.push_poses()
-            return self.reach(start)
-
-        act = self.move(plan, self.gripper, yaw_rate=self.yaw_rate())
+        act = self.move(lambda: self.reach(self.push_start()), self.gripper, yaw_rate=self.yaw_rate())
         if self.moved:
-            self.goto("sweep")
+            self.grip = self.qpos()[base.BODY_IDX]
+            self.goto("push")
         return act
 
-    def _sweep(self, obs):
-        act = self.move(lambda: self.line_to(self.sweep_end.p), self.gripper, speed=base.MAX_SPEED)
-        if self.moved:
+    def _push(self, obs):
+        """Drive in with the arm held: the fingertips slide along the door towards the hinge as it shuts."""
+        if self.fraction() <= CLOSED_AT or self.steps_in_phase > MAX_PUSH_STEPS:
             self.goto("rest")
-        return act
+        return dict(body=base.hold(self.qpos(), self.grip) * base.GAIN, gripper=self.gripper,
+                    forward=self.drive if self.phase == "push" else 0.0)  # fmt: skip

@@ -18,7 +18,8 @@ class Expert:
     name = "expert"
 
     def __init__(self, env, seed: int = 0):
-        self.env, self.seed, self.k = env, seed, seed  # the eval harness passes the sub-env index as seed
+        # The eval harness passes the sub-env index as the seed: the expert acts in sub-env `k`.
+        self.env, self.seed, self.k = env, seed, seed
         self.kin = base.Kinematics(env.unwrapped.agent.robot)
 
     def reset(self, episode: EpisodeInfo) -> None:
