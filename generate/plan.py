@@ -14,6 +14,8 @@ from hab_aux.errors import UserError, choose
 from hab_aux.tasks import Column, get_task, parse_subtasks, seed_range
 
 MAX_ATTEMPTS = 64  # attempts per slot before the run stops with an error: the policy is broken there
+# A column whose first this-many attempts all fail stops the run: the policy cannot do it.
+HOPELESS_AFTER = 10
 WORLDS = ("procedural", "mshab")  # our procedural homes, or MS-HAB's ReplicaCAD envs
 
 
@@ -64,7 +66,8 @@ class Attempt:
 
 def attempt(config: GenerateConfig, slot: int, r: int) -> Attempt:
     if r >= MAX_ATTEMPTS:
-        raise RuntimeError(f"slot {slot}: {MAX_ATTEMPTS} attempts failed; the {config.policy} policy cannot do this column")
+        raise UserError(f"slot {slot}: all {MAX_ATTEMPTS} attempts failed; the {config.policy} policy cannot do this column "
+                        "reliably: leave its subtask out (--subtasks) or record failures too (--keep-failures)")  # fmt: skip
     start, stop = seed_range(config.split)
     episode_seed = slot * MAX_ATTEMPTS + r
     # a large odd multiplier spreads consecutive attempts over the split's layouts

@@ -12,7 +12,8 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hab_aux.generate.plan import GenerateConfig, attempt, slot_of
+from hab_aux.errors import UserError
+from hab_aux.generate.plan import HOPELESS_AFTER, GenerateConfig, attempt, slot_of
 from hab_aux.store.layout import SHARDS_DIR, shard_name, write_json_atomic
 
 PROGRESS_DIR = ".progress"
@@ -91,11 +92,13 @@ def _fill(job: WorkerJob, parent: int) -> dict:
         env = make_env(config.task, column.subtask, column.articulation, sim_backend=job.sim_backend, num_envs=job.num_envs)
         try:
             policies = [make_policy(env, k, column) for k in range(env.num_envs)]
+            tried = succeeded = 0
             while pending:
                 _exit_if_orphaned(parent)
                 batch = [pending.popleft() for _ in range(min(env.num_envs, len(pending)))]
                 padded = batch + batch[-1:] * (env.num_envs - len(batch))  # extras are dropped
                 for done, episode in zip(batch, record_batch(env, policies, padded, config)):
+                    tried, succeeded = tried + 1, succeeded + episode.result.success
                     progress.attempted += 1
                     progress.succeeded += episode.result.success
                     if episode.result.success or config.keep_failures:
@@ -107,6 +110,9 @@ def _fill(job: WorkerJob, parent: int) -> dict:
                         if not config.keep_failures:
                             pending.append(attempt(config, done.slot, slot_of(done.episode_seed)[1] + 1))
                 write_json_atomic(report, progress.to_json())
+                if not config.keep_failures and tried >= HOPELESS_AFTER and not succeeded:
+                    raise UserError(f"the {config.policy} policy failed all {tried} attempts of column {column.name} "
+                                    f"({dict(progress.failures)}); leave {column.subtask} out (--subtasks) or add --keep-failures")  # fmt: skip
         finally:
             env.close()
     return progress.to_json()

@@ -134,3 +134,11 @@ def test_ray_workers_write_one_dataset(tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert open_dataset(out).num_episodes == 2
     assert len(json.loads((out / "manifest.json").read_text())["shards"]) == 2
+
+
+def test_a_column_the_policy_never_solves_stops_with_one_line(tmp_path):
+    out = tmp_path / "ds"
+    done = habaux("generate", "--task", "TidyHouse", "--subtasks", "pick", "--episodes", "1", "--policy", "zero",
+                  "--max-steps", "2", "--out", str(out))  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "the zero policy failed all 10 attempts of column Pick" in done.stderr

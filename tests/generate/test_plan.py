@@ -53,7 +53,7 @@ def test_shard_slices_partition_the_slots():
 
 
 def test_a_slot_that_always_fails_stops_with_an_error():
-    with pytest.raises(RuntimeError, match="attempts failed"):
+    with pytest.raises(UserError, match="attempts failed"):
         attempt(config(), 0, MAX_ATTEMPTS)
 
 
