@@ -6,5 +6,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 export PATH="$PWD/.venv/bin:$PATH"
 habaux doctor
-habaux generate --task SetTable --subtasks pick,place,close --episodes 8 --workers 2 --out out/quickstart/SetTable
+habaux generate --task SetTable --subtasks pick,place --episodes 8 --workers 2 --out out/quickstart/SetTable
 habaux inspect out/quickstart/SetTable --episode 0 --out out/quickstart/SetTable_masks.png --verify
