@@ -40,7 +40,6 @@ def command(
             console.print(f"[red]{len(problems)} problem(s) in {dataset}[/red]")
             raise typer.Exit(1)
         console.print(f"[green]ok:[/green] {dataset}: every shard, array and chunk checked")
-        return
     ds = open_dataset(dataset)
     if out or video:  # one-line errors before any work
         ds.episode_bounds(episode)

@@ -29,6 +29,14 @@ def test_summary_preview_and_video(dataset, tmp_path):
     assert Image.open(gif).n_frames == 130
 
 
+def test_verify_then_summary_and_preview_in_one_call(dataset, tmp_path):
+    png = tmp_path / "p.png"
+    result = runner.invoke(app, ["inspect", str(dataset), "--verify", "--out", str(png)])
+    assert result.exit_code == 0, result.output
+    assert "every shard, array and chunk checked" in result.output and "5 episodes" in result.output
+    assert png.exists()
+
+
 def test_mp4_video(dataset, tmp_path):
     pytest.importorskip("imageio_ffmpeg")
     result = runner.invoke(app, ["inspect", str(dataset), "--episode", "2", "--video", str(tmp_path / "v.mp4")])
