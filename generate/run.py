@@ -8,6 +8,7 @@ which the manifest then lists as one dataset.
 
 import json
 import multiprocessing as mp
+import os
 import shlex
 import shutil
 import sys
@@ -83,12 +84,14 @@ def _jobs(config: GenerateConfig, launch: Launch) -> list[WorkerJob]:
         recorded = list(zip(dataset.meta_column("episode_seed").tolist(), dataset.meta_column("success").tolist()))
     owed, next_attempt = owed_slots(launch.episodes, launch.shard_index, launch.num_shards, recorded, config.keep_failures)
     command = shlex.join(["habaux", *sys.argv[1:]])
+    threads = max(1, (os.cpu_count() or 1) // launch.workers) if launch.workers > 1 and launch.ray_address is None else None
     jobs = []
     for w in range(launch.workers):
         mine = {slot: next_attempt[slot] for slot in owed[w :: launch.workers]}
         if mine:
             shard = launch.shard_index * MAX_WORKERS_PER_SHARD + w
-            jobs.append(WorkerJob(str(launch.out), shard, config.to_json(), mine, launch.sim_backend, launch.num_envs, command))
+            jobs.append(WorkerJob(str(launch.out), shard, config.to_json(), mine, launch.sim_backend, launch.num_envs,
+                                  command, threads))  # fmt: skip
     return jobs
 
 

@@ -28,6 +28,7 @@ class WorkerJob:
     sim_backend: str = "cpu"
     num_envs: int = 1
     command: str = ""
+    cpu_threads: int | None = None  # cap on render/torch threads when several workers share a machine
 
 
 @dataclass
@@ -35,12 +36,13 @@ class Progress:
     attempted: int = 0
     succeeded: int = 0
     kept: int = 0
-    steps: int = 0
+    steps: int = 0  # recorded steps of kept episodes
+    simulated: int = 0  # every step taken, failed attempts included
     started: float = field(default_factory=time.time)
     failures: Counter = field(default_factory=Counter)
 
     def to_json(self) -> dict:
-        counts = {k: getattr(self, k) for k in ("attempted", "succeeded", "kept", "steps", "started")}
+        counts = {k: getattr(self, k) for k in ("attempted", "succeeded", "kept", "steps", "simulated", "started")}
         return {**counts, "failures": dict(self.failures)}
 
 
@@ -65,6 +67,13 @@ def _exit_if_orphaned(parent: int) -> None:
 
 def run_worker(job: WorkerJob) -> dict:
     """Fill every owed slot of this job; return the final progress."""
+    if job.cpu_threads is not None:
+        # lavapipe renders on every core by default: with one worker per core they would contend.
+        # Read when the render device is created, so set before the simulator starts in this process.
+        os.environ["LP_NUM_THREADS"] = str(job.cpu_threads)
+        import torch
+
+        torch.set_num_threads(job.cpu_threads)
     with _exclusive(Path(job.root) / SHARDS_DIR / shard_name(job.shard_id)):
         return _fill(job, os.getppid())
 
@@ -100,6 +109,7 @@ def _fill(job: WorkerJob, parent: int) -> dict:
                 for done, episode in zip(batch, record_batch(env, policies, padded, config)):
                     tried, succeeded = tried + 1, succeeded + episode.result.success
                     progress.attempted += 1
+                    progress.simulated += episode.result.length
                     progress.succeeded += episode.result.success
                     if episode.result.success or config.keep_failures:
                         writer.add_episode(episode.steps, episode.meta)

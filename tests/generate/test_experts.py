@@ -71,3 +71,17 @@ def test_open_drawer_succeeds():
     assert result.success, result.failure_reason
     assert np.all(actions[:, 8:10] == 0.0) and np.all(np.abs(actions) <= 1.0)
     assert actions[:, 11].min() < -0.2, "the base backs out to pull the drawer"
+
+
+def test_is_grasped_label_is_false_before_and_true_after_a_successful_pick(pick_env):
+    from hab_aux.eval.rollout import run_batch
+    from hab_aux.generate.experts import make_expert
+
+    grasped = []
+    (result,) = run_batch(pick_env, [make_expert(pick_env, seed=0)], [VAL], [VAL],
+                          on_step=lambda k, obs, a: grasped.append(bool(obs["is_grasped"])))  # fmt: skip
+    assert result.success
+    assert not any(grasped[:5])  # the gripper starts empty
+    final = pick_env.unwrapped
+    assert bool(final.agent.is_grasping(final.target, max_angle=30)[0])  # success = at rest, holding the target
+    assert grasped[-1]  # the label says so too, on the last recorded step
