@@ -49,6 +49,18 @@ class HandleExpert(Expert):
             q[2] = self.aligned_yaw()
         return q
 
+    def _pregrasp(self, obs):
+        """In front of the handle, then straight in around the bar, in one motion."""
+
+        def plan():
+            handle = self.target_pose()
+            return self.reach_via(horizontal_grasp(handle, self.out, self.dz), horizontal_grasp(handle, self.depth, self.dz))
+
+        act = self.move(plan, self.gripper, yaw_rate=self.yaw_rate())
+        if self.moved:
+            self.goto("close")
+        return act
+
     def yaw_rate(self) -> float:
         """Base yaw rate (rad/s) that turns the base to face the furniture."""
         err = float(base.wrap(self.aligned_yaw() - base.yaw_of(self.base_pose())))

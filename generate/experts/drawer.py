@@ -30,18 +30,6 @@ class DrawerExpert(HandleExpert):
 
     # ---- open --------------------------------------------------------------------------------
 
-    def _pregrasp(self, obs):
-        """In front of the handle, then straight in around the bar, in one motion."""
-
-        def plan():
-            handle = self.target_pose()
-            return self.reach_via(horizontal_grasp(handle, self.out, self.dz), horizontal_grasp(handle, self.depth, self.dz))
-
-        act = self.move(plan, self.gripper, yaw_rate=self.yaw_rate())
-        if self.moved:
-            self.goto("close")
-        return act
-
     def _close(self, obs):
         self.gripper = base.GRIPPER_CLOSED
         if self.steps_in_phase == 0:

@@ -12,7 +12,7 @@ import numpy as np
 import sapien
 
 from hab_aux.generate.experts import base
-from hab_aux.generate.experts.articulate import HandleExpert, horizontal_grasp
+from hab_aux.generate.experts.articulate import HandleExpert
 from hab_aux.generate.world.furniture import FRIDGE_DOOR_T
 
 MAX_TRIES = 2
@@ -52,17 +52,6 @@ class FridgeExpert(HandleExpert):
         return float(self.u.target_art.qpos[self.k, 0])
 
     # ---- open --------------------------------------------------------------------------------
-
-    def _pregrasp(self, obs):
-
-        def plan():
-            handle = self.target_pose()
-            return self.reach_via(horizontal_grasp(handle, self.out, self.dz), horizontal_grasp(handle, self.depth, self.dz))
-
-        act = self.move(plan, self.gripper, yaw_rate=self.yaw_rate())
-        if self.moved:
-            self.goto("close")
-        return act
 
     def _close(self, obs):
         self.gripper = base.GRIPPER_CLOSED
