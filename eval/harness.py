@@ -69,9 +69,7 @@ def evaluate_column(
         policies = [make_policy(env, k, column) for k in range(env.num_envs)]
         for i in range(0, len(seeds), env.num_envs):
             batch = seeds[i : i + env.num_envs]
-            batch = batch + batch[-1:] * (env.num_envs - len(batch))  # pad the last batch; extras dropped
-            done = run_batch(env, policies, batch, batch, max_steps=config.max_steps, frame_fn=frame_fn)
-            results.extend(done[: len(seeds) - i])
+            results.extend(run_batch(env, policies, batch, batch, max_steps=config.max_steps, frame_fn=frame_fn))
             if progress:
                 progress.update(bar, completed=len(results))
     finally:

@@ -89,24 +89,27 @@ def run_batch(
     frame_fn: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None,
     on_step: Callable[[int, Observation, np.ndarray], None] | None = None,
 ) -> list[EpisodeResult]:
-    """Run one episode in each of the env's K sub-envs, policy k acting in sub-env k.
+    """Run one episode per seed (at most K) in the env's K sub-envs, policy k acting in sub-env k.
 
-    A sub-env that finished keeps stepping (the batch moves together) but its actions are
+    With fewer seeds than sub-envs, the spare sub-envs repeat the last seed and are never run by a
+    policy. A sub-env that finished keeps stepping (the batch moves together) but its actions are
     zeros and its result is frozen. `frame_fn(obs)` returns one video frame per sub-env, (K, H, W, 3).
     `on_step(k, observation, action)` sees each live sub-env's observation before its action (the
     dataset recorder's hook).
     """
-    obs, infos = env.reset(layout_seeds, episode_seeds)
-    k_envs = len(infos)
-    for policy, info in zip(policies, infos):
+    n, k_envs = len(layout_seeds), env.num_envs
+    spare = k_envs - n
+    obs, infos = env.reset(list(layout_seeds) + list(layout_seeds[-1:]) * spare,
+                           list(episode_seeds) + list(episode_seeds[-1:]) * spare)  # fmt: skip
+    for policy, info in zip(policies[:n], infos):
         policy.reset(info)
-    traces = [_Trace() for _ in range(k_envs)]
-    results: list[EpisodeResult | None] = [None] * k_envs
-    frames: list[list[np.ndarray]] = [[] for _ in range(k_envs)]
+    traces = [_Trace() for _ in range(n)]
+    results: list[EpisodeResult | None] = [None] * n
+    frames: list[list[np.ndarray]] = [[] for _ in range(n)]
     for step in range(1, max_steps + 1):
         actions = np.zeros((k_envs, ACTION_DIM), dtype=np.float32)
         step_frames = frame_fn(obs) if frame_fn is not None else None
-        for k in range(k_envs):
+        for k in range(n):
             if results[k] is None:
                 observation = _slice(obs, k)
                 actions[k] = np.clip(policies[k].select_action(observation, infos[k].instruction), -1.0, 1.0)
@@ -115,7 +118,7 @@ def run_batch(
                 if step_frames is not None:
                     frames[k].append(step_frames[k])
         obs, outcome = env.step(actions)
-        for k in range(k_envs):
+        for k in range(n):
             if results[k] is not None:
                 continue
             traces[k].add(bool(obs["is_grasped"][k]), outcome.failure_reason[k], outcome.info, k)

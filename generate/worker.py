@@ -105,8 +105,7 @@ def _fill(job: WorkerJob, parent: int) -> dict:
             while pending:
                 _exit_if_orphaned(parent)
                 batch = [pending.popleft() for _ in range(min(env.num_envs, len(pending)))]
-                padded = batch + batch[-1:] * (env.num_envs - len(batch))  # extras are dropped
-                for done, episode in zip(batch, record_batch(env, policies, padded, config)):
+                for done, episode in zip(batch, record_batch(env, policies, batch, config)):
                     tried, succeeded = tried + 1, succeeded + episode.result.success
                     progress.attempted += 1
                     progress.simulated += episode.result.length

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from hab_aux.errors import UserError, choose
 
 SUBTASKS = ("pick", "place", "open", "close")
+SIM_BACKENDS = ("cpu", "gpu")  # physx_cpu + sapien_cpu, physx_cuda + sapien_cuda
 ARTICULATIONS = ("fridge", "drawer")
 CATEGORIES = ("bowl", "apple", "can", "box", "mug", "bottle", "pear")
 

@@ -8,10 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hab_aux.errors import UserError, choose
-from hab_aux.tasks import get_task, parse_subtasks
-
-SIM_BACKENDS = ("cpu", "gpu")
-
+from hab_aux.tasks import SIM_BACKENDS, get_task, parse_subtasks
 
 def command(
     policy: Annotated[str | None, typer.Option(help="Comma-separated policies: random, zero, expert, or none (default: random; expert,random beside a --checkpoint).")] = None,

@@ -7,9 +7,7 @@ import typer
 from rich.console import Console
 
 from hab_aux.errors import choose
-
-SIM_BACKENDS = ("cpu", "gpu")
-
+from hab_aux.tasks import SIM_BACKENDS
 
 def command(
     task: Annotated[str, typer.Option(help="SetTable, TidyHouse or PrepareGroceries.")] = "SetTable",

@@ -57,6 +57,17 @@ def test_batched_envs_keep_per_env_results():
     assert [r.info.layout_seed for r in results] == [1, 2]
 
 
+def test_fewer_seeds_than_envs_leave_the_spare_env_alone():
+    class Untouchable(ZeroPolicy):
+        def reset(self, episode):
+            raise AssertionError("a spare sub-env's policy was reset")
+
+    env = FakeEnv("SetTable", "pick", num_envs=2, needed=2)
+    results = run_batch(env, [PushPolicy(), Untouchable()], [7], [7], max_steps=4)
+    assert env.resets == [[7, 7]]
+    assert [(r.info.layout_seed, r.success, r.length) for r in results] == [(7, True, 2)]
+
+
 def test_settable_report_has_six_columns_in_paper_order(tmp_path):
     task = get_task("SetTable")
     config = EvalConfig(episodes=3)
