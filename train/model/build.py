@@ -13,6 +13,7 @@ from hab_aux.train.model.configuration_sgvla import PretrainedSpec, SGVLAConfig
 from hab_aux.train.model.modeling_sgvla import SGVLAModel
 from hab_aux.train.model.processor import SGVLAProcessor
 from hab_aux.train.model.tokenizer import add_action_tokens, load_tokenizer
+from hab_aux.train.model.weights import load_pretrained_part
 
 
 def _classes():
@@ -41,7 +42,8 @@ def build_component(kind: str, spec: PretrainedSpec, meta: bool = False):
     overrides = LOAD_OVERRIDES.get(kind, {})
     if spec.pretrained is not None and not meta:
         # transformers 5 defaults to dtype="auto" (bf16 for Qwen2.5): load fp32 masters, train under autocast.
-        return model_cls.from_pretrained(spec.pretrained, dtype=torch.float32, **overrides)
+        return load_pretrained_part(kind, spec.pretrained,
+                                    lambda source: model_cls.from_pretrained(source, dtype=torch.float32, **overrides))  # fmt: skip
     config = config_cls(**{**spec.arch, **overrides})
     if meta:
         with torch.device("meta"):

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import tempfile
 
+from hab_aux.train.model.weights import load_pretrained_part
+
 BUILTIN_TINY = "builtin:tiny"
 EOS = "<|endoftext|>"
 _WORDS = (
@@ -36,7 +38,7 @@ def load_tokenizer(source: str):
         with tempfile.TemporaryDirectory() as folder:
             build_tiny_tokenizer(folder)
             return AutoTokenizer.from_pretrained(folder)
-    return AutoTokenizer.from_pretrained(source)
+    return load_pretrained_part("tokenizer", source, AutoTokenizer.from_pretrained)
 
 
 def add_action_tokens(tokenizer, names: list[str]) -> tuple[list[int], int]:
