@@ -31,7 +31,7 @@ import math
 from dataclasses import dataclass
 
 from hab_aux.errors import choose
-from hab_aux.tasks import MAX_EPISODE_STEPS, Column, get_task
+from hab_aux.tasks import MAX_EPISODE_STEPS, Column, get_task, select_columns
 from hab_aux.train.recipes import get_recipe
 
 EXPERT_STAGE = "expert"  # the flow head's own stage: not part of the backbone budget
@@ -44,7 +44,7 @@ class DataSpec:
 
     @property
     def columns(self) -> tuple[Column, ...]:
-        return tuple(c for c in get_task(self.task).columns if self.subtasks is None or c.subtask in self.subtasks)
+        return select_columns(get_task(self.task), self.subtasks)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from hab_aux.eval.report import ColumnResult
 from hab_aux.eval.rollout import run_batch
 from hab_aux.eval.video import side_by_side, write_video
 from hab_aux.generate.plan import WORLDS
-from hab_aux.tasks import MAX_EPISODE_STEPS, Column, Task, seed_range
+from hab_aux.tasks import MAX_EPISODE_STEPS, Column, Task, seed_range, select_columns
 
 
 @dataclass(frozen=True)
@@ -85,8 +85,9 @@ def evaluate_column(
 def evaluate_task(task: Task, policies: dict[str, PolicyFactory], config: EvalConfig,
                   progress: Progress | None = None, make_env: Callable | None = None,
                   subtasks: tuple[str, ...] | None = None) -> dict[str, list[ColumnResult]]:  # fmt: skip
-    """Success per column (of `subtasks`, default all) for each named policy: {policy: [ColumnResult per column]}."""
-    columns = [c for c in task.columns if subtasks is None or c.subtask in subtasks]
+    """Success per column (of `subtasks`: subtasks or column keys, default all) for each named policy:
+    {policy: [ColumnResult per column]}."""
+    columns = select_columns(task, subtasks)
     return {
         name: [evaluate_column(task, column, factory, config, progress, name, make_env) for column in columns]
         for name, factory in policies.items()

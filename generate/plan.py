@@ -11,7 +11,7 @@ duplicates, whatever the number of workers or shards in either run.
 from dataclasses import asdict, dataclass
 
 from hab_aux.errors import UserError, choose
-from hab_aux.tasks import Column, get_task, parse_subtasks, seed_range
+from hab_aux.tasks import Column, get_task, parse_subtasks, seed_range, select_columns
 
 MAX_ATTEMPTS = 64  # attempts per slot before the run stops with an error: the policy is broken there
 # A column whose first this-many attempts all fail stops the run: the policy cannot do it.
@@ -24,7 +24,7 @@ class GenerateConfig:
     """What defines a dataset's contents; a resumed run must match it exactly."""
 
     task: str
-    subtasks: tuple[str, ...]
+    subtasks: tuple[str, ...]  # subtasks or column keys ("open-drawer"), as given to --subtasks
     split: str = "train"
     seed: int = 0
     policy: str = "expert"
@@ -46,7 +46,7 @@ class GenerateConfig:
 
     @property
     def columns(self) -> tuple[Column, ...]:
-        return tuple(c for c in get_task(self.task).columns if c.subtask in self.subtasks)
+        return select_columns(get_task(self.task), self.subtasks)
 
     def to_json(self) -> dict:
         return {**asdict(self), "subtasks": list(self.subtasks)}

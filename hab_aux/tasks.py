@@ -30,6 +30,11 @@ class Column:
     subtask: str
     articulation: str | None = None  # fridge/drawer for open/close
 
+    @property
+    def key(self) -> str:
+        """Its name on the command line: the subtask, plus the articulation for open/close."""
+        return self.subtask if self.articulation is None else f"{self.subtask}-{self.articulation}"
+
 
 @dataclass(frozen=True)
 class Task:
@@ -69,15 +74,22 @@ def get_task(name: str) -> Task:
 
 
 def parse_subtasks(task: Task, spec: str | None) -> tuple[str, ...]:
-    """Parse a comma-separated subtask list, checked against what the task contains."""
+    """Parse a comma-separated list of subtasks ("open": every open column) or column keys
+    ("open-drawer"), checked against what the task contains."""
     if not spec:
         return task.subtasks
     chosen = tuple(s.strip() for s in spec.split(",") if s.strip())
+    valid = dict.fromkeys([*task.subtasks, *(c.key for c in task.columns)])
     for s in chosen:
-        choose(f"subtask for {task.name}", s, task.subtasks)
+        choose(f"subtask for {task.name}", s, valid)
     if not chosen:
-        raise UserError(f"empty subtask list {spec!r}; valid: {', '.join(task.subtasks)}")
+        raise UserError(f"empty subtask list {spec!r}; valid: {', '.join(valid)}")
     return chosen
+
+
+def select_columns(task: Task, chosen: tuple[str, ...] | None) -> tuple[Column, ...]:
+    """The task's columns named by `chosen` (subtasks or column keys, as parse_subtasks returns); all when None."""
+    return tuple(c for c in task.columns if chosen is None or c.subtask in chosen or c.key in chosen)
 
 
 def seed_range(split: str) -> tuple[int, int]:

@@ -16,7 +16,7 @@ def command(
     head: Annotated[str, typer.Option(help="Checkpoint head: auto (flow for pick/place, tokens for open/close), tokens or flow.")] = "auto",
     device: Annotated[str, typer.Option(help="Device for the checkpoint: cpu, cuda, cuda:N.")] = "cpu",
     task: Annotated[str, typer.Option(help="SetTable, TidyHouse or PrepareGroceries.")] = "SetTable",
-    subtasks: Annotated[str | None, typer.Option(help="Comma-separated subset of the task's subtasks (default: every column).")] = None,
+    subtasks: Annotated[str | None, typer.Option(help="Comma-separated subtasks (pick, open, ...) or columns (open-drawer, close-fridge, ...); default: every column.")] = None,
     episodes: Annotated[int, typer.Option(help="Episodes per column.")] = 30,
     split: Annotated[str, typer.Option(help="Layout split: val (default) or train.")] = "val",
     seed: Annotated[int, typer.Option(help="Offset into the split's layout seeds.")] = 0,

@@ -12,7 +12,7 @@ from hab_aux.tasks import SIM_BACKENDS
 def command(
     task: Annotated[str, typer.Option(help="SetTable, TidyHouse or PrepareGroceries.")] = "SetTable",
     episodes: Annotated[int, typer.Option(help="Episodes to keep (exact; a rerun resumes up to this count).")] = 100,
-    subtasks: Annotated[str | None, typer.Option(help="Comma-separated subset of pick,place,open,close (default: all of the task's).")] = None,
+    subtasks: Annotated[str | None, typer.Option(help="Comma-separated subtasks (pick,place,open,close) or columns (open-drawer, close-fridge, ...); default: all of the task's.")] = None,
     split: Annotated[str, typer.Option(help="Layout split: train (default) or val.")] = "train",
     out: Annotated[Path | None, typer.Option(help="Dataset folder (default: data/<task>).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine.")] = 1,

@@ -36,6 +36,11 @@ def test_subtask_filter_keeps_only_those_columns():
     assert [col.name for col in c.columns] == ["Open F", "Open D", "Close F", "Close D"]
 
 
+def test_column_keys_pick_single_columns():
+    c = GenerateConfig.parse("SetTable", "place,open-drawer,close-drawer")
+    assert [col.name for col in c.columns] == ["Place", "Open D", "Close D"]
+
+
 def test_resume_owes_exactly_the_missing_slots():
     c = config()
     recorded = [(attempt(c, 0, 0).episode_seed, True), (attempt(c, 2, 1).episode_seed, True),
@@ -65,6 +70,8 @@ def test_a_slot_that_always_fails_stops_with_an_error():
         (lambda: Launch(episodes=5, out=Path("x"), num_envs=4), "--num-envs 4: must be 1 on --sim-backend cpu"),
         (lambda: GenerateConfig.parse("SetTable", "pick,fly"), "unknown subtask for SetTable 'fly'"),
         (lambda: GenerateConfig.parse("TidyHouse", "open"), "unknown subtask for TidyHouse 'open'; valid: pick, place"),
+        (lambda: GenerateConfig.parse("SetTable", "open-oven"), "unknown subtask for SetTable 'open-oven'; valid: pick, place, open, "
+                                                                 "close, open-fridge, open-drawer, close-fridge, close-drawer"),
         (lambda: config(max_steps=500), "--max-steps must be in 1..200, got 500"),
     ],
 )
