@@ -40,7 +40,7 @@ class Reproduction:
     scale: Scale
     out: Path
     episodes_eval: int = 30
-    reuse_data: tuple[Path, ...] = ()  # one dataset per task of the ablation, instead of generating
+    reuse_data: tuple[Path, ...] = ()  # datasets (one or more per task of the ablation), instead of generating
     workers: int = 1  # generation worker processes
 
     def __post_init__(self):
@@ -63,29 +63,31 @@ class Reproduction:
                                       "reuse_data": [str(p.resolve()) for p in self.reuse_data]}))  # fmt: skip
 
     @cached_property
-    def datasets(self) -> dict[DataSpec, Path]:
-        """The dataset folder of each data spec: reused (matched by task) or OUT/data/<task>."""
+    def datasets(self) -> dict[DataSpec, tuple[Path, ...]]:
+        """The dataset folders of each data spec: reused (matched by task; a task may have several,
+        e.g. one generated per column) or OUT/data/<task>."""
         if not self.reuse_data:
-            return {d: self.out / "data" / d.task for d in self.ablation.data}
+            return {d: (self.out / "data" / d.task,) for d in self.ablation.data}
         wanted = [d.task for d in self.ablation.data]
-        found = {}
+        found: dict[str, list[Path]] = {}
         for path in self.reuse_data:
             manifest = path / "manifest.json"
             if not manifest.exists():
                 raise UserError(f"--reuse-data {path} is not a hab-aux dataset (no manifest.json)")
             tasks = json.loads(manifest.read_text())["tasks"]
-            if len(tasks) != 1 or tasks[0] not in wanted or tasks[0] in found:
-                raise UserError(f"--reuse-data needs one dataset per task of {self.ablation.name} ({', '.join(wanted)}); "
-                                f"{path} holds {', '.join(tasks) or 'no task'}")  # fmt: skip
-            found[tasks[0]] = path
+            if len(tasks) != 1 or tasks[0] not in wanted:
+                raise UserError(f"--reuse-data needs datasets of one task each, of {self.ablation.name}'s tasks "
+                                f"({', '.join(wanted)}); {path} holds {', '.join(tasks) or 'no task'}")  # fmt: skip
+            found.setdefault(tasks[0], []).append(path)
         if missing := [t for t in wanted if t not in found]:
             raise UserError(f"--reuse-data lacks a dataset of {', '.join(missing)} (ablation {self.ablation.name})")
         for data in self.ablation.data:
-            extra = sorted(set(open_dataset(found[data.task]).meta_column("subtask").tolist()) - set(data.subtasks or SUBTASKS))
-            if extra:
-                raise UserError(f"--reuse-data {found[data.task]} holds {', '.join(extra)} episodes; ablation "
-                                f"{self.ablation.name} trains on {', '.join(data.subtasks)} of {data.task} only")  # fmt: skip
-        return {d: found[d.task] for d in self.ablation.data}
+            for path in found[data.task]:
+                extra = sorted(set(open_dataset(path).meta_column("subtask").tolist()) - set(data.subtasks or SUBTASKS))
+                if extra:
+                    raise UserError(f"--reuse-data {path} holds {', '.join(extra)} episodes; ablation "
+                                    f"{self.ablation.name} trains on {', '.join(data.subtasks)} of {data.task} only")  # fmt: skip
+        return {d: tuple(found[d.task]) for d in self.ablation.data}
 
     def run_dir(self, recipe: str) -> Path:
         return self.out / "runs" / recipe
@@ -132,10 +134,10 @@ def _data(rep: Reproduction, console: Console) -> None:
     from hab_aux.generate.plan import GenerateConfig
     from hab_aux.generate.run import Launch, generate
 
-    for data, folder in rep.datasets.items():
-        stage = f"data-{data.task}"
+    for data, folders in rep.datasets.items():
+        stage, folder = f"data-{data.task}", folders[0]
         if rep.reuse_data or stage_record(rep.out, stage):
-            console.print(f"[dim]skip {stage}: {'reused' if rep.reuse_data else 'done'} ({folder})[/dim]")
+            console.print(f"[dim]skip {stage}: {'reused' if rep.reuse_data else 'done'} ({', '.join(map(str, folders))})[/dim]")
             continue
         episodes = rep.scale.episodes(rep.ablation, data)
         started = time.time()
@@ -149,7 +151,7 @@ def train_config(rep: Reproduction, recipe: str):
 
     s = rep.scale
     return TrainConfig(
-        data=tuple(str(p) for p in rep.datasets.values()), out=str(rep.run_dir(recipe)), preset=s.preset,
+        data=tuple(str(p) for folders in rep.datasets.values() for p in folders), out=str(rep.run_dir(recipe)), preset=s.preset,
         recipe=recipe, schedule=s.schedule(rep.ablation, recipe), batch_size=s.batch_size, grad_accum=s.grad_accum,
         lr=s.lr, num_workers=s.loader_workers, save_every=s.save_every,
     )  # fmt: skip

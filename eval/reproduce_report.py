@@ -3,11 +3,14 @@
 import json
 import os
 import platform
+from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
 from hab_aux.eval.paper_tables import paper_numbers
 from hab_aux.eval.reproduce import Reproduction, eval_config, stage_record, train_config, train_command
+from hab_aux.store import open_dataset
+from hab_aux.tasks import ARTICULATIONS
 from hab_aux.train.run_dir import latest_checkpoint
 
 
@@ -47,18 +50,27 @@ def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.1f} min"
 
 
+def episodes_per_column(folder: Path) -> str:
+    """What a dataset holds, by column key: "pick 80, place 80, open-drawer 50"."""
+    dataset = open_dataset(folder)
+    keys = [f"{s}-{c}" if c in ARTICULATIONS else str(s)
+            for s, c in zip(dataset.meta_column("subtask").tolist(), dataset.meta_column("target_category").tolist())]  # fmt: skip
+    return ", ".join(f"{k} {n}" for k, n in Counter(keys).items())
+
+
 def setup_section(rep: Reproduction) -> list[str]:
     s, out = rep.scale, rep.out
     lines = ["## Setup", "", f"Scale `{s.name}`: {s.cost}.", ""]
-    lines += ["### Data", "", "| dataset | task | subtasks | episodes | transitions | source | wall time |", "|---|---|---|---:|---:|---|---|"]
+    lines += ["### Data", "", "| dataset | task | episodes per column | episodes | transitions | source | wall time |", "|---|---|---|---:|---:|---|---|"]
     transitions = 0
-    for data, folder in rep.datasets.items():
-        manifest = json.loads((folder / "manifest.json").read_text())
-        transitions += manifest["num_steps"]
+    for data, folders in rep.datasets.items():
         record = stage_record(out, f"data-{data.task}")
         source = "reused (--reuse-data)" if rep.reuse_data else f"`{record['command']}`"
-        lines.append(f"| {folder} | {data.task} | {', '.join(data.subtasks or ('all',))} | {manifest['num_episodes']} | "
-                     f"{manifest['num_steps']} | {source} | {_wall(record)} |")  # fmt: skip
+        for folder in folders:
+            manifest = json.loads((folder / "manifest.json").read_text())
+            transitions += manifest["num_steps"]
+            lines.append(f"| {folder} | {data.task} | {episodes_per_column(folder)} | {manifest['num_episodes']} | "
+                         f"{manifest['num_steps']} | {source} | {_wall(record)} |")  # fmt: skip
     budget = f"{rep.ablation.epochs:g} epochs of backbone training per run" + (
         f", an epoch being {s.steps_per_epoch} optimizer steps" if s.steps_per_epoch else ", an epoch being a pass over the data")
     lines += ["", "### Training", "", f"Preset `{s.preset}`, batch {s.batch_size} x {s.grad_accum} accumulated, lr {s.lr:g}; "

@@ -17,7 +17,7 @@ def command(
     scale: Annotated[str, typer.Option(help=f"{', '.join(SCALES)}: what each costs is below.", show_default=False)],
     out: Annotated[Path | None, typer.Option(help="Reproduction folder (default: reproduce/ABLATION-SCALE); rerun to resume.")] = None,
     episodes_eval: Annotated[int, typer.Option(help="Val episodes per column and row (the paper: 30).")] = 30,
-    reuse_data: Annotated[str | None, typer.Option(help="Comma-separated dataset folders, one per task of the ablation, used instead of generating.")] = None,
+    reuse_data: Annotated[str | None, typer.Option(help="Comma-separated dataset folders (one or more per task of the ablation), used instead of generating.")] = None,
     workers: Annotated[int, typer.Option(help="Generation worker processes.")] = 1,
 ) -> None:
     """Reproduce an ablation: generate (or reuse) its data, train every recipe with the same data and budget,

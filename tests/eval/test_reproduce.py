@@ -31,7 +31,8 @@ MAIN = ABLATIONS["main"]
 def _dataset(path: Path, task: str, subtasks: tuple[str, ...]) -> Path:
     with ShardWriter(path, 0, task=task) as writer:
         for i, sub in enumerate(subtasks):
-            writer.add_episode(*synthetic_episode(i + 1, steps=8, task=task, subtask=sub))
+            category = "drawer" if sub in ("open", "close") else "bowl"
+            writer.add_episode(*synthetic_episode(i + 1, steps=8, task=task, subtask=sub, category=category))
     build_manifest(path)
     return path
 
@@ -76,7 +77,7 @@ def test_report_states_data_budget_commands_and_wall_times(done):
     rep, report = done
     text = report.read_text()
     assert f"Command: `{rep.command()}`" in text
-    assert re.search(r"\| \S+SetTable \| SetTable \| all \| 4 \| 32 \| reused \(--reuse-data\) \| — \|", text)
+    assert re.search(r"\| \S+SetTable \| SetTable \| pick 1, place 1, open-drawer 1, close-drawer 1 \| 4 \| 32 \| reused \(--reuse-data\) \| — \|", text)
     # the same budget: 10 epochs of 1 step, split 3 + 7 by the progressive recipe
     assert re.search(r"\| \S+runs/direct-il \| joint=10 \| 10 \| 20 \(0\.62\) \| \d+ s \|", text)
     assert re.search(r"\| \S+runs/sgvla \| adapt=3,joint=7 \| 10 \| 20 \(0\.62\) \| \d+ s \|", text)
@@ -117,7 +118,15 @@ def test_other_options_in_the_same_folder_are_refused(done):
         reproduce(other, Console(quiet=True))
 
 
-def test_reuse_data_must_hold_one_dataset_per_task_with_its_subtasks(done, tmp_path):
+def test_reuse_data_may_split_a_task_over_several_datasets(tmp_path):
+    pick_place = _dataset(tmp_path / "pp", "SetTable", ("pick", "place"))
+    drawer = _dataset(tmp_path / "drawer", "SetTable", ("open", "close"))
+    rep = Reproduction(MAIN, MICRO, tmp_path / "out", reuse_data=(pick_place, drawer))
+    assert list(rep.datasets.values()) == [(pick_place, drawer)]
+    assert rep.command().endswith(f"--reuse-data {pick_place},{drawer}")
+
+
+def test_reuse_data_must_cover_every_task_with_its_subtasks_only(done, tmp_path):
     rep, _ = done
     seg = get_ablation("seg-objpose")
     pick_place = _dataset(tmp_path / "SetTable", "SetTable", ("pick", "place"))
@@ -128,7 +137,7 @@ def test_reuse_data_must_hold_one_dataset_per_task_with_its_subtasks(done, tmp_p
     assert Reproduction(seg, MICRO, tmp_path / "b", reuse_data=(tidy, pick_place, grocery)).datasets
     with pytest.raises(UserError, match=r"\S+SetTable holds close, open episodes; ablation seg-objpose trains on pick, place"):
         Reproduction(seg, MICRO, tmp_path / "c", reuse_data=(tidy, rep.reuse_data[0], grocery)).datasets
-    with pytest.raises(UserError, match=r"one dataset per task of main \(SetTable\); \S+ holds TidyHouse"):
+    with pytest.raises(UserError, match=r"datasets of one task each, of main's tasks \(SetTable\); \S+ holds TidyHouse"):
         Reproduction(MAIN, MICRO, tmp_path / "d", reuse_data=(tidy,)).datasets
     with pytest.raises(UserError, match="is not a hab-aux dataset"):
         Reproduction(MAIN, MICRO, tmp_path / "e", reuse_data=(tmp_path,)).datasets
