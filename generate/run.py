@@ -27,6 +27,7 @@ from hab_aux.generate.plan import GenerateConfig, owed_slots
 from hab_aux.generate.worker import PROGRESS_DIR, WorkerJob, progress_path, run_worker
 from hab_aux.store import build_manifest, open_dataset
 from hab_aux.store.layout import find_shards
+from hab_aux.tasks import check_num_envs
 
 MAX_WORKERS_PER_SHARD = 100  # shard ids: shard_index * 100 + worker
 
@@ -50,8 +51,7 @@ class Launch:
             raise UserError(f"--shard-index {self.shard_index} must be in 0..{self.num_shards - 1} (--num-shards {self.num_shards})")
         if not 1 <= self.workers <= MAX_WORKERS_PER_SHARD:
             raise UserError(f"--workers must be in 1..{MAX_WORKERS_PER_SHARD}, got {self.workers}")
-        if self.num_envs < 1 or (self.num_envs > 1 and self.sim_backend == "cpu"):
-            raise UserError(f"--num-envs {self.num_envs}: must be 1 on --sim-backend cpu, >= 1 on gpu")
+        check_num_envs(self.num_envs, self.sim_backend)
 
 
 def check_output(out: Path, config: GenerateConfig, overwrite: bool) -> None:

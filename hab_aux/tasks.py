@@ -92,5 +92,12 @@ def select_columns(task: Task, chosen: tuple[str, ...] | None) -> tuple[Column, 
     return tuple(c for c in task.columns if chosen is None or c.subtask in chosen or c.key in chosen)
 
 
+def check_num_envs(num_envs: int, sim_backend: str) -> None:
+    """The CPU simulator runs one env per process; physx_cuda batches several per process."""
+    choose("sim backend", sim_backend, SIM_BACKENDS)
+    if num_envs < 1 or (num_envs > 1 and sim_backend == "cpu"):
+        raise UserError(f"--num-envs {num_envs}: must be 1 with --sim-backend cpu (one env per process), >= 1 with gpu")
+
+
 def seed_range(split: str) -> tuple[int, int]:
     return SPLIT_SEED_RANGES[choose("split", split, SPLIT_SEED_RANGES)]

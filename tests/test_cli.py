@@ -16,7 +16,7 @@ HABAUX = [sys.executable, "-c", "from hab_aux.cli import main; main()"]
         (["eval", "--episodes", "0"], "--episodes must be at least 1, got 0"),
         (["eval", "--split", "test"], "unknown split 'test'; valid: train, val"),
         (["eval", "--sim-backend", "tpu"], "unknown sim backend 'tpu'; valid: cpu, gpu"),
-        (["eval", "--num-envs", "4"], "--num-envs 4 needs --sim-backend gpu"),
+        (["eval", "--num-envs", "4"], "--num-envs 4: must be 1 with --sim-backend cpu"),
         (["eval", "--task", "TidyHouse", "--subtasks", "open"], "unknown subtask for TidyHouse 'open'; valid: pick, place"),
     ],
 )

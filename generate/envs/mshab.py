@@ -23,7 +23,7 @@ from hab_aux.generate.envs.observation import schema_observation, to_numpy
 from hab_aux.generate.envs.adapter import EnvAdapter
 from hab_aux.generate.envs.wrapper import BACKENDS
 from hab_aux.policy import EpisodeInfo
-from hab_aux.tasks import SPLIT_SEED_RANGES, get_task
+from hab_aux.tasks import SPLIT_SEED_RANGES, check_num_envs, get_task
 
 ENV_IDS = {"pick": "PickSubtaskTrain-v0", "place": "PlaceSubtaskTrain-v0",
            "open": "OpenSubtaskTrain-v0", "close": "CloseSubtaskTrain-v0"}  # fmt: skip
@@ -55,8 +55,7 @@ class MSHABSubtaskEnv(EnvAdapter):
             raise UserError(f"{task} has no {subtask}{'/' + articulation if articulation else ''} column; valid: {valid}")
         self.column = matches[0]
         self._backends = BACKENDS[choose("sim backend", sim_backend, BACKENDS)]
-        if sim_backend == "cpu" and num_envs != 1:
-            raise UserError(f"the cpu backend runs one env per process (got num_envs={num_envs}); use processes, or sim_backend='gpu'")
+        check_num_envs(num_envs, sim_backend)
         self.root = check_mshab(task, (self.column,), tuple(SPLIT_SEED_RANGES))
         import mshab.envs  # noqa: F401  registers MS-HAB's env ids with gymnasium
 

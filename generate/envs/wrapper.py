@@ -11,7 +11,7 @@ from hab_aux.generate.envs.adapter import EnvAdapter
 from hab_aux.generate.envs.observation import schema_observation, to_numpy
 from hab_aux.generate.envs.subtask_env import ENV_IDS
 from hab_aux.policy import EpisodeInfo
-from hab_aux.tasks import ARTICULATIONS, get_task
+from hab_aux.tasks import ARTICULATIONS, check_num_envs, get_task
 
 BACKENDS = {"cpu": ("physx_cpu", "sapien_cpu"), "gpu": ("physx_cuda", "sapien_cuda")}
 
@@ -27,8 +27,7 @@ class SubtaskEnv(EnvAdapter):
         elif articulation is not None:
             raise UserError(f"{subtask} takes no articulation (got {articulation!r})")
         sim, render = BACKENDS[choose("sim backend", sim_backend, BACKENDS)]
-        if sim_backend == "cpu" and num_envs != 1:
-            raise UserError(f"the cpu backend runs one env per process (got num_envs={num_envs}); use processes, or sim_backend='gpu'")
+        check_num_envs(num_envs, sim_backend)
         self.task, self.subtask, self.articulation = task, subtask, articulation
         self.num_envs, self.third_person = num_envs, third_person
         self._env = gym.make(

@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hab_aux.errors import UserError, choose
-from hab_aux.tasks import SIM_BACKENDS, get_task, parse_subtasks
+from hab_aux.tasks import check_num_envs, get_task, parse_subtasks
 
 def command(
     policy: Annotated[str | None, typer.Option(help="Comma-separated policies: random, zero, expert, or none (default: random; expert,random beside a --checkpoint).")] = None,
@@ -33,9 +33,7 @@ def command(
 
     the_task = get_task(task)
     chosen = parse_subtasks(the_task, subtasks)
-    choose("sim backend", sim_backend, SIM_BACKENDS)
-    if num_envs > 1 and sim_backend == "cpu":
-        raise UserError(f"--num-envs {num_envs} needs --sim-backend gpu; the CPU simulator runs one env per process")
+    check_num_envs(num_envs, sim_backend)
     choose("head", head, HEAD_CHOICES)
     if policy is None:
         policy = "expert,random" if checkpoint else "random"

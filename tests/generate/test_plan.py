@@ -67,7 +67,7 @@ def test_a_slot_that_always_fails_stops_with_an_error():
     [
         (lambda: Launch(episodes=0, out=Path("x")), "--episodes must be at least 1, got 0"),
         (lambda: Launch(episodes=5, out=Path("x"), shard_index=3, num_shards=3), "--shard-index 3 must be in 0..2"),
-        (lambda: Launch(episodes=5, out=Path("x"), num_envs=4), "--num-envs 4: must be 1 on --sim-backend cpu"),
+        (lambda: Launch(episodes=5, out=Path("x"), num_envs=4), "--num-envs 4: must be 1 with --sim-backend cpu"),
         (lambda: GenerateConfig.parse("SetTable", "pick,fly"), "unknown subtask for SetTable 'fly'"),
         (lambda: GenerateConfig.parse("TidyHouse", "open"), "unknown subtask for TidyHouse 'open'; valid: pick, place"),
         (lambda: GenerateConfig.parse("SetTable", "open-oven"), "unknown subtask for SetTable 'open-oven'; valid: pick, place, open, "
