@@ -1,11 +1,17 @@
-"""Fridge door: open by pulling the handle along its arc; close by pushing the door's outer face
-with the closed gripper while the base drives in.
+"""Fridge door: open by pulling the handle along its arc; close by sweeping the door shut from its
+outer face with the arm at rest, the base steering the hand.
 
 Open follows the arc with IK on the handle turned a little further each step while the base
 backs out and turns to keep the handle where it was grasped; it lets go at the target angle and
-gets the hand out of the door's way. The door does not swing on by itself once let go.
+gets the hand out of the door's way. The door does not swing on by itself once let go. (Known
+limit: past about 0.6 rad the base stands on the door's inner side and the handle, on the outer
+face, outruns the wrist, so this rarely gets the door to 0.75 of its range.)
 Open: pregrasp -> close -> pull -> let_go -> clear (hand back and on to rest) -> still.
-Close: prepush -> push -> rest -> still.
+
+Close keeps the arm at rest throughout: the base steers the resting hand (a point ahead of its
+wheels, so it can be moved in any horizontal direction) round the free edge to the door's outer
+face and then along the door's closing arc, aiming a little ahead of the door, until it is shut.
+Close: around -> sweep -> stop.
 """
 
 import numpy as np
@@ -16,29 +22,37 @@ from hab_aux.generate.experts.articulate import HandleExpert
 from hab_aux.generate.world.furniture import FRIDGE_DOOR_T
 
 MAX_TRIES = 2
-CLOSED_AT = 0.004  # joint fraction to push to (success needs 0.01)
-MAX_PUSH_STEPS = 80
+CLOSED_AT = 0.004  # joint fraction to sweep to (success needs 0.01)
 RAMP_STEPS = 15  # the pull speeds up over this many steps: the grip holds the door by friction alone
 CLOSE_STEPS = 6
 LET_GO_STEPS = 3
-FINGERTIP = 0.045  # TCP to the closed fingertips along the approach axis, plus a little
 BASE_GAIN = 2.0  # base speed per metre of handle drift towards the base, 1/s
 YAW_GAIN = 3.0  # base yaw rate per rad of handle bearing drift, 1/s
+HAND_GAIN = 4.0  # resting-hand speed per metre to its goal, 1/s
+WAYPOINT_TOL = 0.04  # m
+MAX_YAW_RATE = 1.5  # rad/s
+HAND_CLEARANCE = 0.06  # door mid-plane to the resting hand's centre while sweeping, m
+SWEEP_LEAD = 0.1  # rad: the hand aims this far ahead of the door along its arc
+MAX_SWEEP_STEPS = 90
+APPROACH_OFF = 0.2  # door mid-plane to the hand while it goes round to the sweep's start, m
+STALL_FORCE = 150.0  # N of contact force in one step: ease off the base
 
 
 class FridgeExpert(HandleExpert):
     def start(self):
         self.opening = self.env.subtask == "open"
-        self.first_phase = "pregrasp" if self.opening else "prepush"
+        self.first_phase = "pregrasp" if self.opening else "around"
         self.gripper = base.GRIPPER_OPEN if self.opening else base.GRIPPER_CLOSED
         self.out = float(self.rng.uniform(0.08, 0.12))
         self.dz = float(self.rng.uniform(-0.05, 0.05))
         self.depth = float(self.rng.uniform(-0.005, 0.005))
         self.step_angle = float(self.rng.uniform(0.022, 0.028))  # door angle per step at full pull speed
         self.release_at = float(self.rng.uniform(1.22, 1.28))  # rad: success needs 1.18
-        self.push_z = float(self.rng.uniform(1.21, 1.29))  # above the handle bar
-        self.push_s = float(self.rng.uniform(0.7, 0.85))  # contact, as a fraction of the door width
-        self.drive = float(self.rng.uniform(0.2, 0.3))  # base speed while pushing, m/s
+        self.sweep_r = float(self.rng.uniform(0.52, 0.6))  # hinge to the hand along the door, m
+        self.edge_gap = float(self.rng.uniform(0.14, 0.2))  # how far round the free edge the hand goes, m
+        self.hand_speed = float(self.rng.uniform(0.35, 0.45))  # m/s
+        self.waypoint = 0
+        self.last_force = 0.0
 
     @property
     def hinge_sign(self) -> int:
@@ -51,7 +65,73 @@ class FridgeExpert(HandleExpert):
     def angle(self) -> float:
         return float(self.u.target_art.qpos[self.k, 0])
 
-    # ---- open --------------------------------------------------------------------------------
+    def door_point(self, r: float, off: float, angle: float | None = None) -> np.ndarray:
+        """Horizontal world point `r` m from the hinge along the door (towards its free edge) and
+        `off` m off its mid-plane (outwards positive), with the door turned to `angle`."""
+        normal = self.target_pose().to_transformation_matrix()[:2, 0].copy()
+        normal /= np.linalg.norm(normal)
+        turn = self.hinge_sign * ((self.angle() if angle is None else angle) - self.angle())
+        c, s = np.cos(turn), np.sin(turn)
+        normal = np.array([c * normal[0] - s * normal[1], s * normal[0] + c * normal[1]])
+        along = self.hinge_sign * np.array([normal[1], -normal[0]])
+        return self.hinge()[:2] + along * r + normal * off
+
+    # ---- the resting hand, steered by the base ------------------------------------------------
+
+    def hand(self) -> np.ndarray:
+        """The TCP, horizontal, world."""
+        return self.tcp_pose().p[:2]
+
+    def steer(self, goal: np.ndarray) -> tuple[float, float]:
+        """Base speed and yaw rate moving the hand (held still by the arm) towards `goal`, eased
+        off while something presses on the robot."""
+        bp = self.base_pose()
+        yaw = base.yaw_of(bp)
+        fwd, left = np.array([np.cos(yaw), np.sin(yaw)]), np.array([-np.sin(yaw), np.cos(yaw)])
+        ahead, aside = (bp.inv() * self.tcp_pose()).p[:2]
+        u = HAND_GAIN * (goal - self.hand())
+        speed = np.linalg.norm(u)
+        if speed > self.hand_speed:
+            u *= self.hand_speed / speed
+        force = float(self.u.cumulative_force[self.k]) - self.last_force
+        self.last_force += force
+        if force > STALL_FORCE:  # pressing on something: ease off (the arm yields meanwhile)
+            u *= STALL_FORCE / force / 2
+        yaw_rate = float(np.clip(u @ left / max(ahead, 0.3), -MAX_YAW_RATE, MAX_YAW_RATE))
+        forward = float(np.clip(u @ fwd + yaw_rate * aside, -1.0, 1.0))
+        return forward, yaw_rate
+
+    def waypoints(self) -> list[np.ndarray]:
+        """Round the free edge (the hand starts about in line with the door, beyond that edge) to
+        the door's outer face, well off it, then in front of the sweep's contact point."""
+        edge = self.furniture.size[1] + self.edge_gap
+        return [self.door_point(edge, APPROACH_OFF), self.door_point(self.sweep_r, APPROACH_OFF)]
+
+    def _around(self, obs):
+        points = self.waypoints()
+        if np.linalg.norm(points[self.waypoint] - self.hand()) < WAYPOINT_TOL:
+            self.waypoint += 1
+            if self.waypoint == len(points):
+                self.goto("sweep")
+        forward, yaw_rate = self.steer(points[min(self.waypoint, len(points) - 1)])
+        return dict(body=base.hold(self.qpos(), base.REST_BODY), gripper=base.GRIPPER_CLOSED, forward=forward, yaw_rate=yaw_rate)
+
+    def _sweep(self, obs):
+        """Push the door along its arc, the hand aiming a little ahead of it."""
+        a = self.angle()
+        if self.fraction() <= CLOSED_AT:
+            self.goto("stop")
+        elif self.steps_in_phase > MAX_SWEEP_STEPS:
+            self.failed = True
+            self.goto("stop")
+        goal = self.door_point(self.sweep_r, HAND_CLEARANCE, max(a - SWEEP_LEAD, -0.05))
+        forward, yaw_rate = self.steer(goal) if self.phase == "sweep" else (0.0, 0.0)
+        return dict(body=base.hold(self.qpos(), base.REST_BODY), gripper=base.GRIPPER_CLOSED, forward=forward, yaw_rate=yaw_rate)
+
+    def _stop(self, obs):
+        return dict(body=base.hold(self.qpos(), base.REST_BODY), gripper=base.GRIPPER_CLOSED)
+
+    # ---- open: the pull ------------------------------------------------------------------------
 
     def _close(self, obs):
         self.gripper = base.GRIPPER_CLOSED
@@ -115,32 +195,3 @@ class FridgeExpert(HandleExpert):
         if self.moved:
             self.goto("still")
         return act
-
-    # ---- close -------------------------------------------------------------------------------
-
-    def push_start(self) -> sapien.Pose:
-        """Closed gripper pointing straight ahead (the base faces the fridge), its fingertips a
-        few cm in front of the door's outer face at a point `push_s` of the way to its free edge."""
-        normal = self.target_pose().to_transformation_matrix()[:3, 0].copy()
-        normal[2] = 0.0
-        normal /= np.linalg.norm(normal)
-        c, s = 0.0, -float(self.hinge_sign)  # the door's direction: its normal turned -+90 degrees
-        along = np.array([c * normal[0] - s * normal[1], s * normal[0] + c * normal[1], 0.0])
-        contact = self.hinge() + along * self.push_s * self.furniture.size[1] + normal * FRIDGE_DOOR_T / 2
-        contact[2] = self.push_z
-        ahead = -np.array([np.cos(self.furniture.yaw), np.sin(self.furniture.yaw), 0.0])  # into the fridge
-        return base.frame(ahead, [-ahead[1], ahead[0], 0.0], contact - ahead * (FINGERTIP + 0.04))
-
-    def _prepush(self, obs):
-        act = self.move(lambda: self.reach(self.push_start()), self.gripper, yaw_rate=self.yaw_rate())
-        if self.moved:
-            self.grip = self.qpos()[base.BODY_IDX]
-            self.goto("push")
-        return act
-
-    def _push(self, obs):
-        """Drive in with the arm held: the fingertips slide along the door towards the hinge as it shuts."""
-        if self.fraction() <= CLOSED_AT or self.steps_in_phase > MAX_PUSH_STEPS:
-            self.goto("rest")
-        return dict(body=base.hold(self.qpos(), self.grip) * base.GAIN, gripper=self.gripper,
-                    forward=self.drive if self.phase == "push" else 0.0)  # fmt: skip

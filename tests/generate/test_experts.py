@@ -73,6 +73,20 @@ def test_open_drawer_succeeds():
     assert actions[:, 11].min() < -0.2, "the base backs out to pull the drawer"
 
 
+def test_close_fridge_succeeds():
+    """The base sweeps the door shut with the arm at rest, under the collision limit."""
+    from hab_aux.generate.envs import make_subtask_env
+
+    env = make_subtask_env("SetTable", "close", "fridge")
+    try:
+        actions, result = _rollout(env, VAL)
+    finally:
+        env.close()
+    assert result.success, result.failure_reason
+    assert np.all(actions[:, 8:10] == 0.0) and np.all(np.abs(actions) <= 1.0)
+    assert np.abs(actions[:, 11:13]).max() > 0.2, "the base drives the sweep"
+
+
 def test_is_grasped_label_is_false_before_and_true_after_a_successful_pick(pick_env):
     from hab_aux.eval.rollout import run_batch
     from hab_aux.generate.experts import make_expert
