@@ -60,30 +60,28 @@ def test_two_episodes_differ(pick_env):
     assert not np.allclose(a, b)
 
 
-def test_open_drawer_succeeds():
+def _articulation_rollout(subtask: str, articulation: str) -> np.ndarray:
+    """The expert's actions on val layout VAL; asserts success, valid actions and a fixed head."""
     from hab_aux.generate.envs import make_subtask_env
 
-    env = make_subtask_env("SetTable", "open", "drawer")
+    env = make_subtask_env("SetTable", subtask, articulation)
     try:
         actions, result = _rollout(env, VAL)
     finally:
         env.close()
     assert result.success, result.failure_reason
     assert np.all(actions[:, 8:10] == 0.0) and np.all(np.abs(actions) <= 1.0)
+    return actions
+
+
+def test_open_drawer_succeeds():
+    actions = _articulation_rollout("open", "drawer")
     assert actions[:, 11].min() < -0.2, "the base backs out to pull the drawer"
 
 
 def test_close_fridge_succeeds():
     """The base sweeps the door shut with the arm at rest, under the collision limit."""
-    from hab_aux.generate.envs import make_subtask_env
-
-    env = make_subtask_env("SetTable", "close", "fridge")
-    try:
-        actions, result = _rollout(env, VAL)
-    finally:
-        env.close()
-    assert result.success, result.failure_reason
-    assert np.all(actions[:, 8:10] == 0.0) and np.all(np.abs(actions) <= 1.0)
+    actions = _articulation_rollout("close", "fridge")
     assert np.abs(actions[:, 11:13]).max() > 0.2, "the base drives the sweep"
 
 
