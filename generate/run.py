@@ -24,7 +24,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from hab_aux import schema
 from hab_aux.errors import UserError
 from hab_aux.generate.plan import GenerateConfig, owed_slots
-from hab_aux.generate.worker import PROGRESS_DIR, WorkerJob, progress_path, run_worker
+from hab_aux.generate.worker import WorkerJob, progress_path, run_worker
 from hab_aux.store import build_manifest, open_dataset
 from hab_aux.store.layout import find_shards
 from hab_aux.tasks import check_num_envs
@@ -84,6 +84,7 @@ def _jobs(config: GenerateConfig, launch: Launch) -> list[WorkerJob]:
         recorded = list(zip(dataset.meta_column("episode_seed").tolist(), dataset.meta_column("success").tolist()))
     owed, next_attempt = owed_slots(launch.episodes, launch.shard_index, launch.num_shards, recorded, config.keep_failures)
     command = shlex.join(["habaux", *sys.argv[1:]])
+    run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     threads = max(1, (os.cpu_count() or 1) // launch.workers) if launch.workers > 1 and launch.ray_address is None else None
     jobs = []
     for w in range(launch.workers):
@@ -91,7 +92,7 @@ def _jobs(config: GenerateConfig, launch: Launch) -> list[WorkerJob]:
         if mine:
             shard = launch.shard_index * MAX_WORKERS_PER_SHARD + w
             jobs.append(WorkerJob(str(launch.out), shard, config.to_json(), mine, launch.sim_backend, launch.num_envs,
-                                  command, threads))  # fmt: skip
+                                  command, threads, run_id))  # fmt: skip
     return jobs
 
 
@@ -100,7 +101,7 @@ def _read_progress(out: Path, jobs: list[WorkerJob]) -> tuple[Counter, Counter]:
     totals: Counter = Counter()
     failures: Counter = Counter()
     for job in jobs:
-        path = progress_path(out, job.shard_id)
+        path = progress_path(out, job.run_id, job.shard_id)
         if path.exists():
             p = json.loads(path.read_text())
             totals.update({k: p[k] for k in ("attempted", "succeeded", "kept", "steps")})
@@ -132,7 +133,6 @@ def generate(config: GenerateConfig, launch: Launch, console: Console) -> dict:
     if not owed:
         console.print(f"{launch.out} already holds the requested episodes; nothing to do")
         return build_manifest(launch.out)
-    shutil.rmtree(launch.out / PROGRESS_DIR, ignore_errors=True)
     done, results = _submit(jobs, launch)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                TimeRemainingColumn())  # fmt: skip

@@ -29,6 +29,7 @@ class WorkerJob:
     num_envs: int = 1
     command: str = ""
     cpu_threads: int | None = None  # cap on render/torch threads when several workers share a machine
+    run_id: str = "run"  # one launch: its workers' progress files sit together, apart from earlier runs'
 
 
 @dataclass
@@ -40,14 +41,16 @@ class Progress:
     simulated: int = 0  # every step taken, failed attempts included
     started: float = field(default_factory=time.time)
     failures: Counter = field(default_factory=Counter)
+    command: str = ""
 
     def to_json(self) -> dict:
         counts = {k: getattr(self, k) for k in ("attempted", "succeeded", "kept", "steps", "simulated", "started")}
-        return {**counts, "failures": dict(self.failures)}
+        return {**counts, "failures": dict(self.failures), "command": self.command}
 
 
-def progress_path(root: Path, shard_id: int) -> Path:
-    return root / PROGRESS_DIR / f"shard-{shard_id:05d}.json"
+def progress_path(root: Path, run_id: str, shard_id: int) -> Path:
+    """Kept after the run: the data card sums every run's attempts (a resumed dataset has several)."""
+    return root / PROGRESS_DIR / run_id / f"shard-{shard_id:05d}.json"
 
 
 @contextlib.contextmanager
@@ -90,8 +93,8 @@ def _fill(job: WorkerJob, parent: int) -> dict:
     make_env = MAKE_ENV[config.world]
     writer = ShardWriter(root, job.shard_id, task=config.task,
                          generation={"config": config.to_json(), "command": job.command})  # fmt: skip
-    progress, report = Progress(), progress_path(root, job.shard_id)
-    report.parent.mkdir(exist_ok=True)
+    progress, report = Progress(command=job.command), progress_path(root, job.run_id, job.shard_id)
+    report.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(report, progress.to_json())
     first_attempts = [attempt(config, slot, r) for slot, r in sorted(job.next_attempt.items())]
     for column in config.columns:  # one env at a time: the worker's slots of this column

@@ -47,9 +47,14 @@ def _schema_section() -> str:
     )
 
 
-def _expert_section(root: Path, summary) -> str:
-    """Success rate over all attempts when the generator's progress files record them."""
-    reports = [json.loads(p.read_text()) for p in sorted((root / ".progress").glob("*.json"))]
+def _progress_reports(root: Path) -> list[dict]:
+    """Every generation run's per-worker progress (generate keeps them: .progress/<run>/shard-*.json), oldest first."""
+    reports = [json.loads(p.read_text()) for p in (root / ".progress").rglob("*.json")]
+    return sorted(reports, key=lambda r: r.get("started", 0.0))
+
+
+def _expert_section(reports: list[dict], summary) -> str:
+    """Success rate over all attempts of every run, when the generator's progress files record them."""
     stored = f"{summary.successes} of {summary.num_episodes} stored episodes are successes."
     if not reports:
         return f"## Expert\n\nAttempt counts not recorded. {stored}"
@@ -72,7 +77,9 @@ def render_card(root: Path) -> str:
     ds = open_dataset(root)
     s = summarize(ds)
     manifest = ds.manifests[0]
-    commands = sorted({e["generation"].get("command", "") for e in manifest["shards"]} - {""})
+    reports = _progress_reports(root)
+    commands = [c for c in dict.fromkeys(r.get("command", "") for r in reports) if c]  # in run order: a resumed dataset has several
+    commands = commands or sorted({e["generation"].get("command", "") for e in manifest["shards"]} - {""})
     counts = [[t, sub, cat, str(e), str(n)] for (t, sub, cat), (e, n) in s.groups.items()]
     parts = [
         f"# Data card: {root.name}",
@@ -81,7 +88,7 @@ def render_card(root: Path) -> str:
         "## Counts\n\n" + _table(counts, ["task", "subtask", "target category", "episodes", "transitions"]),
         "Splits: " + ", ".join(f"{k}: {v} episodes" for k, v in sorted(s.splits.items())),
         "## Generation\n\n" + ("\n".join(f"```\n{c}\n```" for c in commands) or "Command not recorded."),
-        _expert_section(root, s),
+        _expert_section(reports, s),
         _schema_section(),
         LABELS,
         MSHAB_DIFFERENCE,

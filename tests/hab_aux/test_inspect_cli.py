@@ -53,13 +53,18 @@ def test_card(dataset, tmp_path):
     assert "Attempt counts not recorded. 3 of 5 stored episodes are successes." in text
 
 
-def test_card_reports_the_experts_attempts(dataset, tmp_path):
+def test_card_sums_the_attempts_and_lists_the_commands_of_every_run(dataset, tmp_path):
+    """A resumed dataset was written by several runs: the card counts all their attempts."""
     copy = shutil.copytree(dataset, tmp_path / "copy")
-    (copy / ".progress").mkdir()
-    progress = {"attempted": 8, "kept": 5, "steps": 395, "started": 0.0, "failures": {"timeout": 3}}
-    (copy / ".progress" / "shard-00000.json").write_text(json.dumps(progress))
+    runs = [("habaux generate --episodes 3", 0.0, 4, 3, {"timeout": 1}), ("habaux generate --episodes 5", 1.0, 4, 2, {"grasp lost": 2})]
+    for i, (command, started, attempted, kept, failures) in enumerate(runs):
+        (copy / ".progress" / f"run{i}").mkdir(parents=True)
+        progress = {"attempted": attempted, "kept": kept, "steps": 99, "started": started, "failures": failures, "command": command}
+        (copy / ".progress" / f"run{i}" / "shard-00000.json").write_text(json.dumps(progress))
     assert runner.invoke(app, ["card", str(copy), "--out", str(tmp_path / "card.md")]).exit_code == 0
-    assert "5 of 8 attempts succeeded (62.5%); 5 episodes kept." in (tmp_path / "card.md").read_text()
+    text = (tmp_path / "card.md").read_text()
+    assert "5 of 8 attempts succeeded (62.5%); 5 episodes kept." in text
+    assert text.index("habaux generate --episodes 3") < text.index("habaux generate --episodes 5")
 
 
 def test_verify_finds_missing_and_truncated_chunks(dataset, tmp_path):
