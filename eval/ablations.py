@@ -10,20 +10,15 @@ Evaluation uses the same tasks and subtasks as the data, on val layouts.
 A scale sets the model, the data size and what an epoch means. At `paper` scale an epoch is a
 pass over the data; at `tiny` and `small` it is `steps_per_epoch` optimizer steps, a fraction of
 a pass (the report prints how many passes each run made). Each scale's `cost` is printed by
-`habaux reproduce --help`. How the tiny figures were obtained, on this project's 2-core CPU machine
-shared with other jobs (2026-11-21):
-- training: `habaux train --data D --recipe sgvla --schedule adapt=60,joint=140 --batch-size 8`,
-  D = 12 episodes of `hab_aux.store.synthetic.synthetic_episode(seed, steps=50)` in one SetTable
-  shard, ran 200 steps in 124 s wall, start-up included, with one core to itself (98% CPU):
-  0.62 s/step, so a 2,500-step run takes about 26 min and sgvla-flow's 3,250 steps about 34 min
-  (estimates from that rate). The same run at lr 3e-4 ended with a token loss of 5.45 against
-  6.08 at the paper's 2e-5 (mean of the last 40 steps), hence tiny's lr; it is not tuned further.
-- evaluation: `habaux eval --policy zero --episodes 1 --task SetTable` (six 200-step episodes,
-  the simulator alone) took 482 s wall under a load of 5 to 8, about 80 s per episode; the tiny
-  checkpoint's select_action runs at 3.3 actions/s (benchmarks/results.md), about 61 s per 200
-  steps. An episode that runs its 200 steps thus costs about 2.3 min, and a row of 30 episodes on
-  each of SetTable's 6 columns up to about 7 h (estimate): pass a smaller `--episodes-eval`.
-- generation: not measured (the expert was being finished when this was written).
+`habaux reproduce --help`. The tiny figures come from `habaux reproduce main --scale tiny
+--episodes-eval 10 --reuse-data data/SetTable-pickplace,data/SetTable-drawer` (its stage records,
+reproduce/main-tiny/stages/*.json) on this project's 2-core CPU machine, each job on one core with
+another job on the other (2026-11-21):
+- training: 160, 172 and 229 s wall for direct-il, naive-all and sgvla (2,500 steps each).
+- evaluation: 866 s for direct-il's 60 episodes (10,570 steps): 12 steps/s, 14 s per episode.
+- generation: 120 pick/place episodes in 594 s, 100 drawer episodes in 722 s (out/gen_*.log).
+- lr 3e-4: a 200-step sgvla run on synthetic data ended with a token loss of 5.45 against 6.08 at
+  the paper's 2e-5 (mean of the last 40 steps); not tuned further.
 """
 
 import dataclasses
@@ -167,9 +162,10 @@ SCALES: dict[str, Scale] = {
         Scale(
             "tiny", "tiny", episodes_per_column=50, steps_per_epoch=250, batch_size=8, lr=3e-4,
             cost="tiny preset (random init), 50 episodes per column, batch 8, lr 3e-4, an epoch of budget = 250 steps. "
-                 "Estimates from rates measured on one CPU core (eval/ablations.py): about 26 min per 10-epoch run of "
-                 "2,500 steps; eval about 2.3 min per 200-step episode, so up to about 7 h per row of 6 columns at 30 "
-                 "episodes (use --episodes-eval); generation not measured yet",
+                 "Measured on a 2-core CPU machine, one core per job (README, reproduce main): 3-4 min per 10-epoch "
+                 "run of 2,500 steps; eval 14 s per episode on average (12 steps/s), so about 15 min per row of 6 "
+                 "columns at --episodes-eval 10 and 45 min at 30; generation 5-7 s per expert episode, about 30 min "
+                 "for 50 episodes of each of 6 columns",
         ),  # fmt: skip
         Scale(
             "small", "sgvla-1.3b", episodes_per_column=200, steps_per_epoch=None, batch_size=8, grad_accum=8, save_every=1000,
