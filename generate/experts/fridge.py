@@ -1,12 +1,16 @@
-"""Fridge door: open by pulling the handle along its arc; close by sweeping the door shut from its
-outer face with the arm at rest, the base steering the hand.
+"""Fridge door: open by pulling the handle a little way, then pushing the door open from its inner
+face with the arm at rest; close by sweeping the door shut from its outer face with the arm at
+rest. In both the base steers the resting hand.
 
-Open follows the arc with IK on the handle turned a little further each step while the base
-backs out and turns to keep the handle where it was grasped; it lets go at the target angle and
-gets the hand out of the door's way. The door does not swing on by itself once let go. (Known
-limit: past about 0.6 rad the base stands on the door's inner side and the handle, on the outer
-face, outruns the wrist, so this rarely gets the door to 0.75 of its range.)
-Open: pregrasp -> close -> pull -> let_go -> clear (hand back and on to rest) -> still.
+Open: the handle is held for the first ~0.33 rad only (further on, the robot would end up on the
+door's inner side with the handle out of reach, and the door barely swings on once let go). The
+grasp's approach is tilted down, which puts it about 1.7 rad of largest joint move from rest
+instead of 2.4-2.7, so reaching it and getting back to rest both fit in the 200 steps. After
+letting go the hand backs off the bar and the arm heads for rest while the base already steers
+where the resting hand will be: past the free edge on the outer side, then (once the arm links are
+past that edge and the arm is nearly at rest) across to the inner side, and then along the door's
+opening arc, aiming a little ahead of the door, until it is at 0.75 of its range.
+Open: pregrasp -> close -> pull -> let_go -> round -> push -> settle -> still.
 
 Close keeps the arm at rest throughout: the base steers the resting hand (a point ahead of its
 wheels, so it can be moved in any horizontal direction) round the free edge to the door's outer
@@ -18,7 +22,7 @@ import numpy as np
 import sapien
 
 from hab_aux.generate.experts import base
-from hab_aux.generate.experts.articulate import HandleExpert
+from hab_aux.generate.experts.articulate import HandleExpert, horizontal_grasp
 from hab_aux.generate.world.furniture import FRIDGE_DOOR_T
 
 MAX_TRIES = 2
@@ -35,6 +39,12 @@ HAND_CLEARANCE = 0.06  # door mid-plane to the resting hand's centre while sweep
 SWEEP_LEAD = 0.1  # rad: the hand aims this far ahead of the door along its arc
 MAX_SWEEP_STEPS = 90
 APPROACH_OFF = 0.2  # door mid-plane to the hand while it goes round to the sweep's start, m
+OPEN_OUT = 0.3  # door mid-plane to the resting hand passing the free edge on the outer side, m
+OPEN_BEYOND = 0.12  # m: the outer waypoint lies this much further along, so the crossing heads towards the hinge
+OPEN_IN = 0.1  # ... and behind it, on the inner side, m
+OPEN_WAYPOINT_TOL = 0.06  # m
+EDGE_MARGIN = 0.08  # m: arm links beyond the free edge before crossing
+NEAR_REST = 1.3  # rad: largest joint error to rest at which the hand may go behind the door
 STALL_FORCE = 150.0  # N of contact force in one step: ease off the base
 
 
@@ -51,8 +61,16 @@ class FridgeExpert(HandleExpert):
         self.sweep_r = float(self.rng.uniform(0.52, 0.6))  # hinge to the hand along the door, m
         self.edge_gap = float(self.rng.uniform(0.14, 0.2))  # how far round the free edge the hand goes, m
         self.hand_speed = float(self.rng.uniform(0.35, 0.45))  # m/s
+        self.pitch = float(self.rng.uniform(0.45, 0.6))  # rad the grasp's approach tilts down (nearer rest)
+        self.push_r = float(self.rng.uniform(0.56, 0.64))  # hinge to the pushing hand along the door, m
+        self.pull_to = float(self.rng.uniform(0.3, 0.36))  # rad: let go here, then push from the inner side
+        if self.opening:
+            self.hand_speed = float(self.rng.uniform(0.5, 0.6))  # m/s: the push has little time left
+            self.release_at = float(self.rng.uniform(1.19, 1.23))  # the pushed door swings on ~0.05-0.08 rad
+            self.edge_gap = float(self.rng.uniform(0.28, 0.34))  # wider: the wrist leads the resting hand by ~0.1 m
         self.waypoint = 0
         self.last_force = 0.0
+        self.rest_hand = None  # the resting TCP in the base frame, once known
 
     @property
     def hinge_sign(self) -> int:
@@ -82,14 +100,20 @@ class FridgeExpert(HandleExpert):
         """The TCP, horizontal, world."""
         return self.tcp_pose().p[:2]
 
-    def steer(self, goal: np.ndarray) -> tuple[float, float]:
+    def steer(self, goal: np.ndarray, in_base: np.ndarray | None = None) -> tuple[float, float]:
         """Base speed and yaw rate moving the hand (held still by the arm) towards `goal`, eased
-        off while something presses on the robot."""
+        off while something presses on the robot. `in_base`: steer this point of the base frame
+        instead of the TCP (where the hand will be once the arm is back at rest)."""
         bp = self.base_pose()
         yaw = base.yaw_of(bp)
         fwd, left = np.array([np.cos(yaw), np.sin(yaw)]), np.array([-np.sin(yaw), np.cos(yaw)])
-        ahead, aside = (bp.inv() * self.tcp_pose()).p[:2]
-        u = HAND_GAIN * (goal - self.hand())
+        if in_base is None:
+            ahead, aside = (bp.inv() * self.tcp_pose()).p[:2]
+            hand = self.hand()
+        else:
+            ahead, aside = in_base[:2]
+            hand = (bp * sapien.Pose(in_base)).p[:2]
+        u = HAND_GAIN * (goal - hand)
         speed = np.linalg.norm(u)
         if speed > self.hand_speed:
             u *= self.hand_speed / speed
@@ -133,6 +157,22 @@ class FridgeExpert(HandleExpert):
 
     # ---- open: the pull ------------------------------------------------------------------------
 
+    def _pregrasp(self, obs):
+        """As HandleExpert's, with the approach tilted down: that grasp lies far nearer the rest
+        configuration in joint space (about 1.7 rad of largest joint move instead of 2.4-2.7),
+        which shortens both the reach and the way back to rest."""
+
+        def plan():
+            handle = self.target_pose()
+            tilt = sapien.Pose(q=[np.cos(self.pitch / 2), 0, np.sin(self.pitch / 2), 0])
+            pre = horizontal_grasp(handle, self.out, self.dz) * tilt
+            return self.reach_via(pre, horizontal_grasp(handle, self.depth, self.dz) * tilt)
+
+        act = self.move(plan, self.gripper, speed=base.MAX_SPEED, yaw_rate=self.yaw_rate())
+        if self.moved:
+            self.goto("close")
+        return act
+
     def _close(self, obs):
         self.gripper = base.GRIPPER_CLOSED
         if self.steps_in_phase == 0:
@@ -166,12 +206,13 @@ class FridgeExpert(HandleExpert):
 
     def _pull(self, obs):
         body, forward, turn_rate = self.arc_step()
-        if self.angle() >= self.release_at:
+        if self.angle() >= self.pull_to:
             self.goto("let_go")
         elif not self.grasped(obs) and self.steps_in_phase > 2:
             self.tries += 1
             self.gripper = base.GRIPPER_OPEN
             self.failed = self.tries >= MAX_TRIES
+            self.pitch = 0.0  # the level grasp holds better, if slower to reach
             self.goto("rest" if self.failed else "pregrasp")
         return dict(body=base.hold(self.qpos(), body) * base.GAIN, gripper=self.gripper, forward=forward, yaw_rate=turn_rate)
 
@@ -180,18 +221,81 @@ class FridgeExpert(HandleExpert):
         self.gripper = base.GRIPPER_OPEN
         body, forward, turn_rate = self.arc_step()
         if self.steps_in_phase >= LET_GO_STEPS:
-            self.goto("clear")
+            self.goto("round")
         return dict(body=base.hold(self.qpos(), body) * base.GAIN, gripper=self.gripper, forward=forward, yaw_rate=turn_rate)
 
-    def _clear(self, obs):
-        """Hand straight back out of the swinging door's way (the base backing too), then rest."""
+    # ---- open: the push from the door's inner side -----------------------------------------------
 
-        def plan():
+    def resting_hand(self) -> np.ndarray:
+        """The TCP at rest, in the base frame."""
+        if self.rest_hand is None:
+            q = self.qpos()
+            q[base.BODY_IDX] = base.REST_BODY
+            root = self.kin.tcp(q)  # the root frame is the world frame; the base joints move it
+            yaw = q[2]
+            c, s = np.cos(yaw), np.sin(yaw)
+            d = root.p - np.array([q[0], q[1], 0.0])
+            self.rest_hand = np.array([c * d[0] + s * d[1], -s * d[0] + c * d[1], d[2]])
+        return self.rest_hand
+
+    def open_waypoints(self) -> list[np.ndarray]:
+        """From the outer face past the free edge, then behind it, in front of the push point."""
+        edge = self.furniture.size[1] + self.edge_gap
+        return [self.door_point(edge + OPEN_BEYOND, OPEN_OUT), self.door_point(edge, -OPEN_IN)]
+
+    def rest_arm(self) -> np.ndarray:
+        """Arm action on its way to rest: first straight back off the handle, then to rest."""
+        if self.tracker is None:
             tcp = self.kin.tcp(self.qpos())
-            return self.leave_to_rest(tcp.p - tcp.to_transformation_matrix()[:3, 0] * self.out)
+            back = self.leave_to_rest(tcp.p - tcp.to_transformation_matrix()[:3, 0] * self.out) if self.phase == "round" else None
+            self.backing = len(back) - 1 if back else 0
+            self.tracker = base.Tracker(back or [base.REST_BODY], base.MAX_SPEED)
+        return self.tracker.body_action(self.qpos())
 
-        forward = -0.4 if self.steps_in_phase < 8 else 0.0
-        act = self.move(plan, self.gripper, forward=forward)
-        if self.moved:
+    def arm_past_edge(self) -> bool:
+        """Every arm link lies beyond the free edge (along the door), so the base may carry the
+        arm across the door's plane without touching it."""
+        if not hasattr(self, "arm_links"):
+            names = [link.name for link in self.u.agent.robot.links]
+            self.arm_links = [i for i, n in enumerate(names) if any(k in n for k in ("elbow", "forearm", "wrist", "gripper"))]
+        self.kin.model.compute_forward_kinematics(self.qpos())
+        h = self.hinge()[:2]
+        along = self.door_point(1.0, 0.0) - h
+        r = min(float((self.kin.model.get_link_pose(i).p[:2] - h) @ along) for i in self.arm_links)
+        return r > self.furniture.size[1] + EDGE_MARGIN
+
+    def _round(self, obs):
+        """Off the handle, then the arm goes back to rest while the base steers the hand round the
+        free edge to the door's inner face."""
+        body = self.rest_arm()
+        if self.tracker.i < self.backing:  # still backing off the handle
+            return dict(body=body, gripper=self.gripper, forward=-0.3)
+        points = self.open_waypoints()
+        hand = (self.base_pose() * sapien.Pose(self.resting_hand())).p[:2]
+        near_rest = np.abs(base.body_error(base.REST_BODY, self.qpos())).max() < NEAR_REST and self.arm_past_edge()
+        if np.linalg.norm(points[self.waypoint] - hand) < OPEN_WAYPOINT_TOL and (self.waypoint or near_rest):
+            self.waypoint += 1  # crossing behind the door only once the arm is (nearly) at rest
+            if self.waypoint == len(points):
+                self.waypoint = 0
+                self.goto("push")
+        forward, yaw_rate = self.steer(points[min(self.waypoint, len(points) - 1)], self.resting_hand())
+        return dict(body=body, gripper=self.gripper, forward=forward, yaw_rate=yaw_rate)
+
+    def _push(self, obs):
+        """Push the door open from its inner face, the hand aiming a little ahead of it."""
+        a = self.angle()
+        if a >= self.release_at:
+            self.goto("settle")
+        elif self.steps_in_phase > MAX_SWEEP_STEPS:
+            self.failed = True
+            self.goto("settle")
+        goal = self.door_point(self.push_r, -HAND_CLEARANCE, min(a + SWEEP_LEAD, np.pi / 2 + 0.05))
+        forward, yaw_rate = self.steer(goal) if self.phase == "push" else (0.0, 0.0)
+        return dict(body=self.rest_arm(), gripper=self.gripper, forward=forward, yaw_rate=yaw_rate)
+
+    def _settle(self, obs):
+        """Base stopped, the arm finishing its way to rest."""
+        act = dict(body=self.rest_arm(), gripper=self.gripper)
+        if self.tracker.done:
             self.goto("still")
         return act

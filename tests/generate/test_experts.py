@@ -79,6 +79,14 @@ def test_open_drawer_succeeds():
     assert actions[:, 11].min() < -0.2, "the base backs out to pull the drawer"
 
 
+def test_open_fridge_succeeds():
+    """The handle is pulled a little way, then the base pushes the door open from its inner face
+    with the arm at rest, under the collision limit."""
+    actions = _articulation_rollout("open", "fridge")
+    assert actions[:, 11].min() < -0.2, "the base backs out to pull the handle"
+    assert actions[:, 11].max() > 0.2, "the base drives the push"
+
+
 def test_close_fridge_succeeds():
     """The base sweeps the door shut with the arm at rest, under the collision limit."""
     actions = _articulation_rollout("close", "fridge")
