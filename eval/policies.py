@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from hab_aux.errors import choose
-from hab_aux.policy import Policy, RandomPolicy, ZeroPolicy
+from hab_aux.policy import Policy, RandomPolicy, ReleasePolicy, ZeroPolicy
 from hab_aux.tasks import Column
 
 PolicyFactory = Callable[[object, int, Column], Policy]
@@ -26,6 +26,7 @@ def _expert(env, k: int, column: Column) -> Policy:
 POLICY_FACTORIES: dict[str, PolicyFactory] = {
     "random": lambda env, k, column: RandomPolicy(seed=k),
     "zero": lambda env, k, column: ZeroPolicy(),
+    "release": lambda env, k, column: ReleasePolicy(),
     "expert": _expert,
 }
 

@@ -10,7 +10,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from hab_aux.schema import ACTION_DIM
+from hab_aux.schema import ACTION_DIM, ACTION_NAMES
 
 Observation = dict[str, np.ndarray]
 
@@ -60,3 +60,15 @@ class ZeroPolicy:
 
     def select_action(self, observation: Observation, instruction: str) -> np.ndarray:
         return np.zeros(ACTION_DIM, dtype=np.float32)
+
+
+class ReleasePolicy(ZeroPolicy):
+    """Opens the gripper and does nothing else: the floor a learned policy must beat on place
+    (a column it scores on is won by letting go where the episode starts)."""
+
+    name = "release"
+
+    def select_action(self, observation: Observation, instruction: str) -> np.ndarray:
+        action = np.zeros(ACTION_DIM, dtype=np.float32)
+        action[ACTION_NAMES.index("gripper")] = 1.0  # pd_joint_pos gripper: +1 is fully open
+        return action

@@ -12,7 +12,7 @@ HABAUX = [sys.executable, "-c", "from hab_aux.cli import main; main()"]
     ("args", "expected"),
     [
         (["eval", "--task", "Kitchen"], "unknown task 'Kitchen'; valid: SetTable, TidyHouse, PrepareGroceries"),
-        (["eval", "--policy", "oracle"], "unknown policy 'oracle'; valid: random, zero, expert"),
+        (["eval", "--policy", "oracle"], "unknown policy 'oracle'; valid: random, zero, release, expert"),
         (["eval", "--episodes", "0"], "--episodes must be at least 1, got 0"),
         (["eval", "--split", "test"], "unknown split 'test'; valid: train, val"),
         (["eval", "--sim-backend", "tpu"], "unknown sim backend 'tpu'; valid: cpu, gpu"),

@@ -11,7 +11,7 @@ from hab_aux.errors import UserError, choose
 from hab_aux.tasks import check_num_envs, get_task, parse_subtasks
 
 def command(
-    policy: Annotated[str | None, typer.Option(help="Comma-separated policies: random, zero, expert, or none (default: random; expert,random beside a --checkpoint).")] = None,
+    policy: Annotated[str | None, typer.Option(help="Comma-separated policies: random, zero, release (only opens the gripper), expert, or none (default: random; expert,random beside a --checkpoint).")] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="A training run (its latest checkpoint) or a checkpoint folder.")] = None,
     head: Annotated[str, typer.Option(help="Checkpoint head: auto (flow for pick/place, tokens for open/close), tokens or flow.")] = "auto",
     device: Annotated[str, typer.Option(help="Device for the checkpoint: cpu, cuda, cuda:N.")] = "cpu",
@@ -47,7 +47,7 @@ def command(
     if checkpoint is not None:
         factories = {f"sgvla {checkpoint.name} ({head})": checkpoint_factory(checkpoint, head, device), **factories}
     if not factories:
-        raise UserError(f"no policy to evaluate in --policy {policy!r}; valid: random, zero, expert, or a --checkpoint")
+        raise UserError(f"no policy to evaluate in --policy {policy!r}; valid: random, zero, release, expert, or a --checkpoint")
     config = EvalConfig(episodes=episodes, split=split, seed=seed, sim_backend=sim_backend, num_envs=num_envs, video_dir=video,
                         world=world)  # fmt: skip
     console = Console()

@@ -17,7 +17,7 @@ def command(
     out: Annotated[Path | None, typer.Option(help="Dataset folder (default: data/<task>).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of layouts, spawns and expert noise.")] = 0,
-    policy: Annotated[str, typer.Option(help="Policy to record: expert (default), random or zero.")] = "expert",
+    policy: Annotated[str, typer.Option(help="Policy to record: expert (default), random, zero or release.")] = "expert",
     keep_failures: Annotated[bool, typer.Option(help="Keep failed episodes too (labelled success=false); each counts.")] = False,
     max_steps: Annotated[int, typer.Option(help="Step budget per episode (MS-HAB: 200).")] = 200,
     shard_index: Annotated[int, typer.Option(help="This job's slice of the run, for SLURM arrays ($SLURM_ARRAY_TASK_ID).")] = 0,

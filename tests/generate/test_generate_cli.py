@@ -96,7 +96,7 @@ def test_an_output_folder_of_another_task_is_refused_unless_overwrite(tmp_path):
         (["--episodes", "0"], "--episodes must be at least 1, got 0"),
         (["--task", "Garage"], "unknown task 'Garage'; valid: SetTable, TidyHouse, PrepareGroceries"),
         (["--subtasks", "pick,juggle"], "unknown subtask for SetTable 'juggle'; valid: pick, place, open, close"),
-        (["--policy", "oracle"], "unknown policy 'oracle'; valid: random, zero, expert"),
+        (["--policy", "oracle"], "unknown policy 'oracle'; valid: random, zero, release, expert"),
         (["--workers", "0"], "--workers must be in 1..100, got 0"),
         (["--shard-index", "2", "--num-shards", "2"], "--shard-index 2 must be in 0..1"),
     ],
