@@ -25,6 +25,9 @@ HANDLE_STANDOFF = (0.7, 0.8)  # Fetch reaches a 1 m high handle horizontally fro
 FRIDGE_FREE_SIDE = 0.1  # stand this far towards the fridge's free edge: the swinging door clears the base
 SPAWN_YAW_NOISE = 0.12  # rad
 SPAWN_LATERAL_NOISE = 0.08  # m
+# Place: the base stands this far to the side of the goal (towards the surface's middle), so an
+# object let go from the rest pose lands outside the goal radius: placing takes carrying it there.
+PLACE_SIDE_OFFSET = (0.25, 0.32)  # m
 CLOSE_START_FRACTION = (0.6, 0.9)  # close episodes start open in this part of the joint range
 JOINT_RANGES = {"drawer": (0.0, fb.DRAWER_TRAVEL), "fridge": (0.0, fb.FRIDGE_DOOR_RANGE)}
 _ROUTES = {
@@ -114,7 +117,8 @@ def plan_episode(task: str, subtask: str, articulation: str | None, layout: Layo
         if subtask == "place":
             g = _sample_spot(rng, layout, goal_rec, True, 0.0, [])
             goal = tuple(float(v) for v in g[0])
-            base = _surface_spawn(rng, layout, goal_rec, g[1][1])
+            side = -1.0 if g[1][1] > 0 else 1.0
+            base = _surface_spawn(rng, layout, goal_rec, g[1][1] + side * rng.uniform(*PLACE_SIDE_OFFSET))
         else:
             base = _surface_spawn(rng, layout, src, spot[1][1])
         target_name = category

@@ -80,6 +80,17 @@ def test_place_starts_grasped(envs):
         assert obs["is_grasped"][0] and not result.success[0]
 
 
+def test_letting_go_at_the_start_does_not_place(envs):
+    """Place starts beside the goal: an object let go from the rest pose lands outside its radius
+    (before, 7 of 10 val episodes were won that way by a policy that only opened the gripper)."""
+    from hab_aux.eval.rollout import run_batch
+    from hab_aux.policy import ReleasePolicy
+
+    for seed in range(3):
+        (result,) = run_batch(envs["Place"], [ReleasePolicy()], [VAL + seed], [seed], max_steps=30)
+        assert not result.success and result.failure_reason.startswith("released"), (seed, result.failure_reason)
+
+
 @pytest.mark.parametrize("column", ["Open F", "Open D", "Close F", "Close D"])
 def test_articulation_start_state(envs, column):
     env = envs[column]
