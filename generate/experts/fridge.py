@@ -5,7 +5,10 @@ rest. In both the base steers the resting hand.
 Open: the handle is held for the first ~0.33 rad only (further on, the robot would end up on the
 door's inner side with the handle out of reach, and the door barely swings on once let go). The
 grasp's approach is tilted down, which puts it about 1.7 rad of largest joint move from rest
-instead of 2.4-2.7, so reaching it and getting back to rest both fit in the 200 steps. After
+instead of 2.4-2.7, so reaching it and getting back to rest both fit in the 200 steps. While
+pulling, the base backs off at the door's measured rate (not the reference's, which the door lags:
+backing off faster stretched the arm and pulled the grip off the bar); a grip that slips, or a
+door that stalls, past PUSH_FROM goes straight on to the push instead of regrasping. After
 letting go the hand backs off the bar and the arm heads for rest while the base already steers
 where the resting hand will be: past the free edge on the outer side, then (once the arm links are
 past that edge and the arm is nearly at rest) across to the inner side, and then along the door's
@@ -30,6 +33,7 @@ CLOSED_AT = 0.004  # joint fraction to sweep to (success needs 0.01)
 RAMP_STEPS = 15  # the pull speeds up over this many steps: the grip holds the door by friction alone
 CLOSE_STEPS = 6
 LET_GO_STEPS = 3
+FF_FLOOR = 0.7  # the base backs off at the door's measured rate, at least this fraction of the reference's
 BASE_GAIN = 2.0  # base speed per metre of handle drift towards the base, 1/s
 YAW_GAIN = 3.0  # base yaw rate per rad of handle bearing drift, 1/s
 HAND_GAIN = 4.0  # resting-hand speed per metre to its goal, 1/s
@@ -45,6 +49,9 @@ OPEN_IN = 0.1  # ... and behind it, on the inner side, m
 OPEN_WAYPOINT_TOL = 0.06  # m
 EDGE_MARGIN = 0.08  # m: arm links beyond the free edge before crossing
 NEAR_REST = 1.3  # rad: largest joint error to rest at which the hand may go behind the door
+PUSH_FROM = 0.2  # rad: a grip slipping off past this goes straight round to push
+STALL_MOVE = 0.002  # rad per step: the pulled door has stopped ...
+STALL_STEPS = 4  # ... for this many steps: let go and push from there
 STALL_FORCE = 150.0  # N of contact force in one step: ease off the base
 
 
@@ -180,7 +187,8 @@ class FridgeExpert(HandleExpert):
             self.tcp_in_handle = self.target_pose().inv() * self.tcp_pose()
             in_base = (self.base_pose().inv() * self.target_pose()).p
             self.handle_x, self.bearing = in_base[0], np.arctan2(in_base[1], in_base[0])
-            self.reference = self.angle()
+            self.reference = self.last_angle = self.angle()
+            self.stalled = 0
         if self.steps_in_phase >= CLOSE_STEPS:
             self.goto("pull")
         return dict(body=base.hold(self.qpos(), self.grip), gripper=self.gripper)
@@ -200,17 +208,27 @@ class FridgeExpert(HandleExpert):
             self.grip = body
         radius = np.linalg.norm((handle.p - hinge.p)[:2])
         in_base = (self.base_pose().inv() * handle).p
-        forward = -(radius * rate * 20 * np.cos(self.angle()) + BASE_GAIN * (self.handle_x - in_base[0]))
+        # feed forward the door's measured rate: it lags the reference, and a base backing off
+        # faster than the handle moves stretches the arm and pulls the grip off the bar
+        a = self.angle()
+        moved = max(a - self.last_angle, 0.0)
+        self.last_angle = a
+        self.stalled = self.stalled + 1 if moved < STALL_MOVE else 0
+        ff = min(rate, max(moved, FF_FLOOR * rate))
+        forward = -(radius * ff * 20 * np.cos(a) + BASE_GAIN * (self.handle_x - in_base[0]))
         turn_rate = YAW_GAIN * float(base.wrap(np.arctan2(in_base[1], in_base[0]) - self.bearing))
         return self.grip, float(np.clip(forward, -1, 0)), float(np.clip(turn_rate, -1, 1))
 
     def _pull(self, obs):
         body, forward, turn_rate = self.arc_step()
-        if self.angle() >= self.pull_to:
+        if self.angle() >= self.pull_to or (self.angle() >= PUSH_FROM and self.stalled >= STALL_STEPS):
             self.goto("let_go")
         elif not self.grasped(obs) and self.steps_in_phase > 2:
-            self.tries += 1
             self.gripper = base.GRIPPER_OPEN
+            if self.angle() >= PUSH_FROM:  # gap enough to push from: skip the slow regrasp
+                self.goto("round")
+                return dict(body=base.hold(self.qpos(), self.qpos()[base.BODY_IDX]), gripper=self.gripper)
+            self.tries += 1
             self.failed = self.tries >= MAX_TRIES
             self.pitch = 0.0  # the level grasp holds better, if slower to reach
             self.goto("rest" if self.failed else "pregrasp")
