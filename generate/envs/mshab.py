@@ -17,7 +17,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from hab_aux.errors import UserError, choose
+from hab_aux.errors import UserError
 from hab_aux.generate.envs.mshab_check import check_mshab, spawn_data_path, task_plan_path
 from hab_aux.generate.envs.observation import schema_observation, to_numpy
 from hab_aux.generate.envs.adapter import EnvAdapter
@@ -54,8 +54,8 @@ class MSHABSubtaskEnv(EnvAdapter):
             valid = ", ".join(f"{c.subtask}" + (f"/{c.articulation}" if c.articulation else "") for c in columns)
             raise UserError(f"{task} has no {subtask}{'/' + articulation if articulation else ''} column; valid: {valid}")
         self.column = matches[0]
-        self._backends = BACKENDS[choose("sim backend", sim_backend, BACKENDS)]
         check_num_envs(num_envs, sim_backend)
+        self._backends = BACKENDS[sim_backend]
         self.root = check_mshab(task, (self.column,), tuple(SPLIT_SEED_RANGES))
         import mshab.envs  # noqa: F401  registers MS-HAB's env ids with gymnasium
 

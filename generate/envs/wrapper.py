@@ -26,8 +26,8 @@ class SubtaskEnv(EnvAdapter):
             choose("articulation", articulation, ARTICULATIONS)
         elif articulation is not None:
             raise UserError(f"{subtask} takes no articulation (got {articulation!r})")
-        sim, render = BACKENDS[choose("sim backend", sim_backend, BACKENDS)]
         check_num_envs(num_envs, sim_backend)
+        sim, render = BACKENDS[sim_backend]
         self.task, self.subtask, self.articulation = task, subtask, articulation
         self.num_envs, self.third_person = num_envs, third_person
         self._env = gym.make(

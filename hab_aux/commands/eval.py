@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from hab_aux.errors import UserError, choose
 from hab_aux.tasks import check_num_envs, get_task, parse_subtasks
 
+
 def command(
     policy: Annotated[str | None, typer.Option(help="Comma-separated policies: random, zero, release (only opens the gripper), expert, or none (default: random; expert,random beside a --checkpoint).")] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="A training run (its latest checkpoint) or a checkpoint folder.")] = None,

@@ -7,7 +7,7 @@ import typer
 from rich.console import Console
 
 from hab_aux.errors import choose
-from hab_aux.tasks import SIM_BACKENDS
+
 
 def command(
     task: Annotated[str, typer.Option(help="SetTable, TidyHouse or PrepareGroceries.")] = "SetTable",
@@ -33,17 +33,16 @@ def command(
     from hab_aux.generate.plan import GenerateConfig
     from hab_aux.generate.run import Launch, generate
 
-    choose("sim backend", sim_backend, SIM_BACKENDS)
     choose("policy", policy, POLICY_FACTORIES)
     config = GenerateConfig.parse(task, subtasks, split=split, seed=seed, policy=policy, keep_failures=keep_failures,
                                   max_steps=max_steps, world=world)  # fmt: skip
+    launch = Launch(episodes=episodes, out=out or Path("data") / config.task, workers=workers, shard_index=shard_index,
+                    num_shards=num_shards, sim_backend=sim_backend, num_envs=num_envs, overwrite=overwrite, ray_address=ray)  # fmt: skip
     if config.world == "mshab":
         from hab_aux.generate.envs.mshab_check import check_mshab, require_non_expert
 
         check_mshab(config.task, config.columns, (config.split,))
         require_non_expert([policy])
-    launch = Launch(episodes=episodes, out=out or Path("data") / config.task, workers=workers, shard_index=shard_index,
-                    num_shards=num_shards, sim_backend=sim_backend, num_envs=num_envs, overwrite=overwrite, ray_address=ray)  # fmt: skip
     console = Console()
     manifest = generate(config, launch, console)
     console.print(f"{launch.out}: {manifest['num_episodes']} episodes, {manifest['num_steps']} steps "
