@@ -77,7 +77,6 @@ class FridgeExpert(HandleExpert):
             self.edge_gap = float(self.rng.uniform(0.28, 0.34))  # wider: the wrist leads the resting hand by ~0.1 m
         self.waypoint = 0
         self.last_force = 0.0
-        self.rest_hand = None  # the resting TCP in the base frame, once known
 
     @property
     def hinge_sign(self) -> int:
@@ -244,18 +243,6 @@ class FridgeExpert(HandleExpert):
 
     # ---- open: the push from the door's inner side -----------------------------------------------
 
-    def resting_hand(self) -> np.ndarray:
-        """The TCP at rest, in the base frame."""
-        if self.rest_hand is None:
-            q = self.qpos()
-            q[base.BODY_IDX] = base.REST_BODY
-            root = self.kin.tcp(q)  # the root frame is the world frame; the base joints move it
-            yaw = q[2]
-            c, s = np.cos(yaw), np.sin(yaw)
-            d = root.p - np.array([q[0], q[1], 0.0])
-            self.rest_hand = np.array([c * d[0] + s * d[1], -s * d[0] + c * d[1], d[2]])
-        return self.rest_hand
-
     def open_waypoints(self) -> list[np.ndarray]:
         """From the outer face past the free edge, then behind it, in front of the push point."""
         edge = self.furniture.size[1] + self.edge_gap
@@ -289,14 +276,14 @@ class FridgeExpert(HandleExpert):
         if self.tracker.i < self.backing:  # still backing off the handle
             return dict(body=body, gripper=self.gripper, forward=-0.3)
         points = self.open_waypoints()
-        hand = (self.base_pose() * sapien.Pose(self.resting_hand())).p[:2]
+        hand = (self.base_pose() * sapien.Pose(self.u.rest_tcp_in_base)).p[:2]
         near_rest = np.abs(base.body_error(base.REST_BODY, self.qpos())).max() < NEAR_REST and self.arm_past_edge()
         if np.linalg.norm(points[self.waypoint] - hand) < OPEN_WAYPOINT_TOL and (self.waypoint or near_rest):
             self.waypoint += 1  # crossing behind the door only once the arm is (nearly) at rest
             if self.waypoint == len(points):
                 self.waypoint = 0
                 self.goto("push")
-        forward, yaw_rate = self.steer(points[min(self.waypoint, len(points) - 1)], self.resting_hand())
+        forward, yaw_rate = self.steer(points[min(self.waypoint, len(points) - 1)], self.u.rest_tcp_in_base)
         return dict(body=body, gripper=self.gripper, forward=forward, yaw_rate=yaw_rate)
 
     def _push(self, obs):
