@@ -39,6 +39,10 @@ PAPER_ALLOCATION: tuple[LabelSource, ...] = (
     LabelSource("head_mask", subtasks=("pick", "place")),
     LabelSource("hand_mask", subtasks=("pick", "place")),
 )
+# Every label from every episode that records it: for datasets without pick/place (e.g. only drawer
+# episodes), where the paper's allocation would leave the object-pose and mask decoders no data.
+ALL_LABELS: tuple[LabelSource, ...] = tuple(LabelSource(src.key) for src in PAPER_ALLOCATION)
+LABEL_ALLOCATIONS: dict[str, tuple[LabelSource, ...]] = {"paper": PAPER_ALLOCATION, "all": ALL_LABELS}
 
 
 @dataclass(frozen=True)
@@ -79,7 +83,8 @@ class StepSamples:
         missing = [k for k in spec.label_keys if not self._provides.get(k, np.zeros(1, bool)).any()]
         if missing:
             raise UserError(f"no episode in {', '.join(self.paths)} provides the label(s) {', '.join(missing)} "
-                            "under the label allocation; add data of the right task/subtask or turn those decoders off")  # fmt: skip
+                            "under the label allocation; add data of the right task/subtask, train with --labels all, "
+                            "or turn those decoders off")  # fmt: skip
 
     @property
     def _data(self) -> Dataset:

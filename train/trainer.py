@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from hab_aux.errors import UserError, choose
 from hab_aux.train.checkpoint import quiet_transformers
-from hab_aux.train.data import SampleSpec, StepSamples, action_quantiles
+from hab_aux.train.data import LABEL_ALLOCATIONS, SampleSpec, StepSamples, action_quantiles
 from hab_aux.train.metrics import MetricsLog
 from hab_aux.train.model.action_tokenizer import ActionStats
 from hab_aux.train.model.build import build_model, make_processor
@@ -49,9 +49,11 @@ class TrainConfig:
     save_every: int = 200
     device: str = "auto"
     strategy: str = "ddp"  # under torchrun: "ddp" replicates the model, "fsdp" shards it
+    labels: str = "paper"  # which episodes train which decoder (data.LABEL_ALLOCATIONS)
 
     def __post_init__(self):
         choose("--strategy", self.strategy, STRATEGIES)
+        choose("--labels", self.labels, LABEL_ALLOCATIONS)
         for name in ("batch_size", "grad_accum", "save_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
@@ -115,6 +117,7 @@ def build_run(config: TrainConfig, world: int):
         label_keys=tuple(dict.fromkeys(d.target for d in model_config.enabled_decoders)),
         history=model_config.inputs.history,
         chunk=model_config.flow.chunk if model_config.flow.enabled else 1,
+        allocation=LABEL_ALLOCATIONS[config.labels],
         subtasks=recipe.subtasks,
     )
     samples = StepSamples([Path(p) for p in config.data], spec, config.batch_size, config.seed)

@@ -1,8 +1,9 @@
 """Place: carry the held object above the goal, lower it until it stands just above the goal,
 release, lift the open gripper away and return the arm to rest.
 
-Phases: wait -> preplace (joint move above the goal, then straight down) -> release ->
-retreat (straight up, then on to rest) -> still. The object's offset in the gripper is measured when the
+Phases: wait -> approach (only for a goal beyond comfortable reach: turn the base towards it and
+drive up, no nearer the receptacle's front than MIN_STANDOFF) -> preplace (joint move above the
+goal, then straight down) -> release -> retreat (straight up, then on to rest) -> still. The object's offset in the gripper is measured when the
 carry starts, so a grasp that slipped at reset still puts the object (not the TCP) on the goal.
 """
 
@@ -13,10 +14,14 @@ from hab_aux.generate.experts import base
 from hab_aux.generate.experts.machine import Expert
 
 RELEASE_STEPS = 6
+REACH = 0.62  # m: base centre to goal, horizontally, from which the release pose is planned
+MIN_STANDOFF = 0.36  # m: base centre to the goal receptacle's front edge (the base's radius is ~0.3)
+TURN_TOL = 0.08  # rad: heading error below which the base drives on
+MAX_APPROACH_STEPS = 60
 
 
 class PlaceExpert(Expert):
-    first_phase = "preplace"
+    first_phase = "approach"
 
     def start(self):
         self.gripper = base.GRIPPER_CLOSED
@@ -36,6 +41,29 @@ class PlaceExpert(Expert):
         tcp = base.frame([0, 0, -1], [np.cos(angle), np.sin(angle), 0], [0, 0, 0])
         pos = goal + [0, 0, self.clearance] - tcp.to_transformation_matrix()[:3, :3] @ offset
         return sapien.Pose(pos, tcp.q)
+
+    def _approach(self, obs):
+        """Turn towards a far goal and drive up to it; an episode whose goal is within REACH
+        (or whose base already stands as near the receptacle as allowed) goes straight on."""
+        if self.steps_in_phase == 0:
+            self.hold_body = self.qpos()[base.BODY_IDX]
+        bp = self.base_pose()
+        to_goal = self.u.goal_pos[self.k].cpu().numpy()[:2] - bp.p[:2]
+        dist = float(np.linalg.norm(to_goal))
+        room = self.front_clearance(bp) - MIN_STANDOFF
+        if dist <= REACH or room <= 0 or self.steps_in_phase >= MAX_APPROACH_STEPS:
+            self.goto("preplace")
+            return dict(body=base.hold(self.qpos(), self.hold_body), gripper=self.gripper)
+        err = float(base.wrap(np.arctan2(to_goal[1], to_goal[0]) - base.yaw_of(bp)))
+        yaw_rate = float(np.clip(3.0 * err, -1.5, 1.5))
+        forward = float(np.clip(2.0 * min(dist - REACH, room), 0.0, 0.4)) if abs(err) < TURN_TOL else 0.0
+        return dict(body=base.hold(self.qpos(), self.hold_body), gripper=self.gripper, forward=forward, yaw_rate=yaw_rate)
+
+    def front_clearance(self, bp: sapien.Pose) -> float:
+        """Base centre to the goal receptacle's front edge, along the receptacle's outward normal."""
+        f = self.u.homes[self.k].layout.furniture[self.u.plans[self.k].goal_receptacle]
+        normal = np.array([np.cos(f.yaw), np.sin(f.yaw)])
+        return float((bp.p[:2] - np.asarray(f.center)) @ normal - f.size[0] / 2)
 
     def _preplace(self, obs):
         """Above the goal, then straight down to the release pose, in one motion."""

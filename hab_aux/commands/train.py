@@ -40,6 +40,7 @@ def command(
     save_every: Annotated[int, typer.Option(help="Save state and a checkpoint every N steps (and at the end).")] = 200,
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     strategy: Annotated[str, typer.Option(help="Under torchrun: ddp (a model replica per process) or fsdp (the model sharded, for sgvla-1.3b).")] = "ddp",
+    labels: Annotated[str, typer.Option(help="Which episodes train which decoder: paper (SetTable: base pose, grasp, qpos; pick/place: object pose, masks) or all (every episode that records the label).")] = "paper",
     list_: Annotated[bool, typer.Option("--list", help="List the recipes and exit.")] = False,
 ) -> None:
     """Train SG-VLA with a named recipe; run under torchrun for several GPUs (DDP, or FSDP with --strategy fsdp)."""
@@ -55,7 +56,7 @@ def command(
         data=tuple(p.strip() for p in data.split(",") if p.strip()), out=str(out), preset=preset, recipe=recipe,
         overrides=tuple(set_ or ()), schedule=schedule, batch_size=batch_size, grad_accum=grad_accum, lr=lr,
         seed=seed, max_steps=max_steps, num_workers=num_workers, save_every=save_every, device=device,
-        strategy=strategy,
+        strategy=strategy, labels=labels,
     )  # fmt: skip
     checkpoint = train(config, console, resume=resume)
     console.print(f"checkpoint: {checkpoint}")

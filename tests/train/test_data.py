@@ -6,7 +6,8 @@ import pytest
 from hab_aux.errors import UserError
 from hab_aux.store import ShardWriter, build_manifest
 from hab_aux.store.synthetic import synthetic_episode
-from hab_aux.train.data import SampleSpec, StepSamples, action_quantiles
+from hab_aux.train.data import ALL_LABELS, SampleSpec, StepSamples, action_quantiles
+from hab_aux.train.trainer import TrainConfig
 
 EPISODES = [("SetTable", "open", 12), ("TidyHouse", "pick", 9), ("SetTable", "pick", 7)]
 
@@ -102,3 +103,13 @@ def test_a_packed_batch_crosses_to_the_main_process_as_one_buffer():
     for k in batch.targets:
         assert torch.equal(batch.targets[k], got.targets[k]) and torch.equal(batch.target_valid[k], got.target_valid[k])
     assert got.target_valid["grasp"].tolist() == [True, False, True]
+
+
+def test_all_labels_allocation_gives_every_episode_its_labels(dataset):
+    samples = StepSamples([dataset], spec(allocation=ALL_LABELS), batch_size=4).samples(np.array([0, 12, 21]))
+    assert all(s["base_pose"] is not None and s["target_pose"] is not None for s in samples)
+
+
+def test_unknown_label_allocation_is_a_one_line_error(tmp_path):
+    with pytest.raises(UserError, match="--labels 'most'; valid: paper, all"):
+        TrainConfig(data=("d",), out=str(tmp_path), labels="most")
