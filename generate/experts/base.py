@@ -21,6 +21,8 @@ MAX_SPEED = 0.1  # the largest arm delta an action can command, rad
 GAIN = 2.0  # commanded delta per unit joint error near a waypoint (the PD covers ~40% per step)
 REST_BODY = np.concatenate([[REST_QPOS[0]], REST_QPOS[np.array(ARM_QPOS_IDX) - 3]])  # torso + arm
 BODY_IDX = [TORSO, *ARM_QPOS_IDX]  # the joints the experts move: torso and arm, in 15-D qpos
+# Links from the elbow on: their origins bound the forearm, wrist and gripper, which sweep widest.
+ARM_LINKS = ("elbow_flex_link", "forearm_roll_link", "wrist_flex_link", "wrist_roll_link", "gripper_link")
 
 
 def wrap(a):
@@ -59,7 +61,9 @@ class Kinematics:
 
     def __init__(self, robot):
         self.model = robot._objs[0].create_pinocchio_model()
-        self.ee = [link.name for link in robot.links].index("gripper_link")
+        names = [link.name for link in robot.links]
+        self.ee = names.index("gripper_link")
+        self.arm_links = [names.index(n) for n in ARM_LINKS]
         self.n = len(robot.active_joints)
         self.limits = robot.get_qlimits()[0].cpu().numpy()[BODY_IDX]  # (8, 2); inf for continuous joints
 
@@ -74,12 +78,14 @@ class Kinematics:
         inside = np.all((body >= self.limits[:, 0] - 1e-3) & (body <= self.limits[:, 1] + 1e-3))
         return body if ok and inside else None
 
-    def solve_near(self, pose: sapien.Pose, qpos: np.ndarray, rng, tries: int = 16, symmetric: bool = True) -> np.ndarray | None:
+    def solve_near(self, pose: sapien.Pose, qpos: np.ndarray, rng, tries: int = 16, symmetric: bool = True,
+                   intrusion=None) -> np.ndarray | None:  # fmt: skip
         """The IK solution needing the smallest largest joint move, over solves started from the
         current qpos and from random arm configurations around it. The arm moves about 0.04 rad
         per step at most, so the largest move sets how long the motion takes. `symmetric`: a
         parallel grasp turned half a turn about its approach axis grips the same way, so that
-        pose counts as well."""
+        pose counts as well. `intrusion(body)`: how far (m) the move there comes into a keep-out
+        region; the least intruding solutions win, then the quickest."""
         poses = [pose, pose * sapien.Pose(q=[0.0, 1.0, 0.0, 0.0])] if symmetric else [pose]
         found = []
         for k in range(tries):
@@ -87,7 +93,23 @@ class Kinematics:
             if k:
                 start[ARM_QPOS_IDX] += rng.uniform(-2.5, 2.5, len(ARM_QPOS_IDX))
             found += [b for b in (self.solve(p, start) for p in poses) if b is not None]
-        return min(found, key=lambda b: np.abs(body_error(b, qpos)).max()) if found else None
+        def cost(b):
+            return (0.0 if intrusion is None else round(intrusion(b), 2), np.abs(body_error(b, qpos)).max())
+
+        return min(found, key=cost) if found else None
+
+    def swept_points(self, qpos: np.ndarray, body: np.ndarray, samples: int = 12, between: int = 2) -> np.ndarray:
+        """Points along the arm from the elbow on (link origins and `between` points on each
+        segment joining them), (samples, n, 3) world, over the straight joint move from `qpos` to
+        `body`: what `Tracker` follows, every joint scaled alike."""
+        q, err, out = qpos.astype(np.float64).copy(), body_error(body, qpos), []
+        f = np.linspace(0.0, 1.0, between + 2)[:-1, None]
+        for t in np.linspace(0.0, 1.0, samples):
+            q[BODY_IDX] = qpos[BODY_IDX] + err * t
+            self.model.compute_forward_kinematics(q)
+            o = np.array([self.model.get_link_pose(i).p for i in self.arm_links])
+            out.append(np.concatenate([a + f * (b - a) for a, b in zip(o[:-1], o[1:])] + [o[-1:]]))
+        return np.array(out)
 
     def path(self, poses: list[sapien.Pose], qpos: np.ndarray) -> list[np.ndarray] | None:
         """Joint waypoints along a chain of poses, each solve warm-started from the last."""

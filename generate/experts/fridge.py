@@ -26,6 +26,7 @@ import sapien
 
 from hab_aux.generate.experts import base
 from hab_aux.generate.experts.articulate import HandleExpert, horizontal_grasp
+from hab_aux.generate.world import furniture as fb
 from hab_aux.generate.world.furniture import FRIDGE_DOOR_T
 
 MAX_TRIES = 2
@@ -53,6 +54,11 @@ PUSH_FROM = 0.2  # rad: a grip slipping off past this goes straight round to pus
 STALL_MOVE = 0.002  # rad per step: the pulled door has stopped ...
 STALL_STEPS = 4  # ... for this many steps: let go and push from there
 STALL_FORCE = 150.0  # N of contact force in one step: ease off the base
+# On the way to the pregrasp, points along the arm's axis stay this far from the handle's bar and
+# in front of the door's face (the links are ~6 cm in radius), m
+BAR_CLEARANCE, DOOR_CLEARANCE = 0.09, 0.07
+HANDLE_HALF_LENGTH = 0.15  # m
+PREGRASP_BACKOFF = (0.0, 0.12, 0.24)  # m: further out pregrasps, tried in turn until one keeps clear
 
 
 class FridgeExpert(HandleExpert):
@@ -171,8 +177,22 @@ class FridgeExpert(HandleExpert):
         def plan():
             handle = self.target_pose()
             tilt = sapien.Pose(q=[np.cos(self.pitch / 2), 0, np.sin(self.pitch / 2), 0])
-            pre = horizontal_grasp(handle, self.out, self.dz) * tilt
-            return self.reach_via(pre, horizontal_grasp(handle, self.depth, self.dz) * tilt)
+            normal = handle.to_transformation_matrix()[:3, 0] * [1, 1, 0]
+            normal /= np.linalg.norm(normal)
+            q = self.qpos()
+
+            def intrusion(body):  # the forearm swinging out from rest can strike the handle or door
+                return round(self.intrusion(self.kin.swept_points(q, body), handle.p, normal), 2)
+
+            final = horizontal_grasp(handle, self.depth, self.dz) * tilt
+            paths = []
+            for extra in PREGRASP_BACKOFF:  # a pregrasp further out leaves the forearm more room
+                path = self.reach_via(horizontal_grasp(handle, self.out + extra, self.dz) * tilt, final, intrusion=intrusion)
+                if path is not None:
+                    paths.append(path)
+                    if intrusion(path[0]) == 0:
+                        break
+            return min(paths, key=lambda p: intrusion(p[0])) if paths else None
 
         act = self.move(plan, self.gripper, speed=base.MAX_SPEED, yaw_rate=self.yaw_rate())
         if self.moved:
@@ -191,6 +211,16 @@ class FridgeExpert(HandleExpert):
         if self.steps_in_phase >= CLOSE_STEPS:
             self.goto("pull")
         return dict(body=base.hold(self.qpos(), self.grip), gripper=self.gripper)
+
+    @staticmethod
+    def intrusion(points: np.ndarray, bar: np.ndarray, normal: np.ndarray) -> float:
+        """How far (m) arm `points` (..., 3) come inside the clearances of the handle bar (vertical,
+        centred at `bar`) and of the door face behind it (`normal`: horizontal, outwards)."""
+        d = points - bar
+        dz = np.clip(d[..., 2], -HANDLE_HALF_LENGTH, HANDLE_HALF_LENGTH)
+        to_bar = np.linalg.norm(d - dz[..., None] * [0, 0, 1], axis=-1)
+        to_door = d @ normal + fb.HANDLE_STANDOFF + fb.HANDLE_BAR  # to the door's outer face
+        return float(max(0.0, BAR_CLEARANCE - to_bar.min(), DOOR_CLEARANCE - to_door.min()))
 
     def arc_step(self) -> tuple[np.ndarray, float, float]:
         """Arm target following the handle turned towards a reference angle that opens at a

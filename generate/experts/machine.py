@@ -97,10 +97,11 @@ class Expert:
         body = self.kin.solve_near(pose, self.qpos(), self.rng)
         return None if body is None else [body]
 
-    def reach_via(self, pre: sapien.Pose, final: sapien.Pose, symmetric: bool = True) -> list[np.ndarray] | None:
+    def reach_via(self, pre: sapien.Pose, final: sapien.Pose, symmetric: bool = True, intrusion=None) -> list[np.ndarray] | None:
         """Joint waypoints: a free joint move to `pre`, then a straight TCP line to `final`
-        (turned like the `pre` solution, which may be the half-turned twin)."""
-        body = self.kin.solve_near(pre, self.qpos(), self.rng, symmetric=symmetric)
+        (turned like the `pre` solution, which may be the half-turned twin). `intrusion`: as in
+        `Kinematics.solve_near`, for the free move."""
+        body = self.kin.solve_near(pre, self.qpos(), self.rng, symmetric=symmetric, intrusion=intrusion)
         if body is None:
             return None
         q = self.qpos()

@@ -105,3 +105,34 @@ def test_is_grasped_label_is_false_before_and_true_after_a_successful_pick(pick_
     final = pick_env.unwrapped
     assert bool(final.agent.is_grasping(final.target, max_angle=30)[0])  # success = at rest, holding the target
     assert grasped[-1]  # the label says so too, on the last recorded step
+
+
+def test_place_drives_up_to_a_goal_beyond_reach():
+    """Val layout VAL of PrepareGroceries puts the goal ~0.79 m from the base (0.36 m to the side):
+    out of the arm's reach from there, so the base turns and drives up before letting go."""
+    from hab_aux.generate.envs import make_subtask_env
+    from hab_aux.generate.experts.place import REACH
+
+    env = make_subtask_env("PrepareGroceries", "place")
+    try:
+        env.reset([VAL], [VAL])
+        u = env.unwrapped
+        start = np.linalg.norm(u.goal_pos[0, :2].cpu().numpy() - u.agent.base_link.pose.p[0, :2].cpu().numpy())
+        actions, result = _rollout(env, VAL)
+    finally:
+        env.close()
+    assert start > REACH
+    assert result.success, result.failure_reason
+    release = np.argmax(actions[:, 7] > 0)  # the gripper opens
+    assert actions[:release, 11].max() > 0.1 and np.abs(actions[:release, 12]).max() > 0.05
+
+
+def test_fridge_pregrasp_clearance_counts_the_bar_and_the_door_face():
+    from hab_aux.generate.experts.fridge import BAR_CLEARANCE, DOOR_CLEARANCE, FridgeExpert
+
+    bar, out = np.array([1.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0])
+    clear = np.array([[1.3, 0.0, 1.0], [1.1, 0.4, 1.0], [1.02, 0.0, 1.3]])  # in front; aside; above the bar
+    assert FridgeExpert.intrusion(clear, bar, out) == 0.0
+    assert FridgeExpert.intrusion(np.array([[1.05, 0.0, 1.1]]), bar, out) == pytest.approx(BAR_CLEARANCE - 0.05)
+    near_door = np.array([[1.0 - 0.062 + 0.03, 0.5, 1.0]])  # 3 cm off the door face, far from the bar
+    assert FridgeExpert.intrusion(near_door, bar, out) == pytest.approx(DOOR_CLEARANCE - 0.03)
