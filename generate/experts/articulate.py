@@ -14,15 +14,19 @@ from hab_aux.generate.experts import base
 from hab_aux.generate.experts.machine import Expert
 
 ALIGN_TOL = 0.02  # rad
-ALIGN_GAIN = 3.0  # yaw rate per rad of error, rad/s
 ALIGNING = ("wait", "pregrasp", "prepush")  # phases that turn the base (and plan for the turned base)
+
+
+def outward_normal(handle: sapien.Pose) -> np.ndarray:
+    """The horizontal unit normal (3,) of the front the handle stands on, pointing out of it."""
+    normal = handle.to_transformation_matrix()[:3, 0].copy()
+    normal[2] = 0.0
+    return normal / np.linalg.norm(normal)
 
 
 def horizontal_grasp(handle: sapien.Pose, out: float = 0.0, dz: float = 0.0) -> sapien.Pose:
     """TCP pose around the bar at `handle`, moved `out` metres along its outward normal and `dz` up."""
-    normal = handle.to_transformation_matrix()[:3, 0].copy()
-    normal[2] = 0.0
-    normal /= np.linalg.norm(normal)
+    normal = outward_normal(handle)
     closing = np.array([-normal[1], normal[0], 0.0])
     return base.frame(-normal, closing, handle.p + normal * out + [0, 0, dz])
 
@@ -64,4 +68,4 @@ class HandleExpert(Expert):
     def yaw_rate(self) -> float:
         """Base yaw rate (rad/s) that turns the base to face the furniture."""
         err = float(base.wrap(self.aligned_yaw() - base.yaw_of(self.base_pose())))
-        return float(np.clip(ALIGN_GAIN * err, -1.5, 1.5)) if abs(err) > ALIGN_TOL / 2 else 0.0
+        return base.turn_rate(err) if abs(err) > ALIGN_TOL / 2 else 0.0

@@ -19,6 +19,8 @@ CONTINUOUS = (8, 10, 12)  # upperarm, forearm and wrist roll: compare modulo a f
 GRIPPER_OPEN, GRIPPER_CLOSED = 1.0, -1.0
 MAX_SPEED = 0.1  # the largest arm delta an action can command, rad
 GAIN = 2.0  # commanded delta per unit joint error near a waypoint (the PD covers ~40% per step)
+TURN_GAIN = 3.0  # base yaw rate per rad of heading error, 1/s
+MAX_TURN_RATE = 1.5  # rad/s
 REST_BODY = np.concatenate([[REST_QPOS[0]], REST_QPOS[np.array(ARM_QPOS_IDX) - 3]])  # torso + arm
 BODY_IDX = [TORSO, *ARM_QPOS_IDX]  # the joints the experts move: torso and arm, in 15-D qpos
 # Links from the elbow on: their origins bound the forearm, wrist and gripper, which sweep widest.
@@ -47,6 +49,11 @@ def frame(approach, closing, pos) -> sapien.Pose:
     m = np.eye(4)
     m[:3, 0], m[:3, 1], m[:3, 2], m[:3, 3] = x, y, np.cross(x, y), pos
     return sapien.Pose(m)
+
+
+def turn_rate(heading_error: float) -> float:
+    """Base yaw rate (rad/s) turning the base towards a heading `heading_error` rad away."""
+    return float(np.clip(TURN_GAIN * heading_error, -MAX_TURN_RATE, MAX_TURN_RATE))
 
 
 def yaw_of(pose: sapien.Pose) -> float:

@@ -25,7 +25,7 @@ import numpy as np
 import sapien
 
 from hab_aux.generate.experts import base
-from hab_aux.generate.experts.articulate import HandleExpert, horizontal_grasp
+from hab_aux.generate.experts.articulate import HandleExpert, horizontal_grasp, outward_normal
 from hab_aux.generate.world import furniture as fb
 from hab_aux.generate.world.furniture import FRIDGE_DOOR_T
 
@@ -39,7 +39,6 @@ BASE_GAIN = 2.0  # base speed per metre of handle drift towards the base, 1/s
 YAW_GAIN = 3.0  # base yaw rate per rad of handle bearing drift, 1/s
 HAND_GAIN = 4.0  # resting-hand speed per metre to its goal, 1/s
 WAYPOINT_TOL = 0.04  # m
-MAX_YAW_RATE = 1.5  # rad/s
 HAND_CLEARANCE = 0.06  # door mid-plane to the resting hand's centre while sweeping, m
 SWEEP_LEAD = 0.1  # rad: the hand aims this far ahead of the door along its arc
 MAX_SWEEP_STEPS = 90
@@ -98,8 +97,7 @@ class FridgeExpert(HandleExpert):
     def door_point(self, r: float, off: float, angle: float | None = None) -> np.ndarray:
         """Horizontal world point `r` m from the hinge along the door (towards its free edge) and
         `off` m off its mid-plane (outwards positive), with the door turned to `angle`."""
-        normal = self.target_pose().to_transformation_matrix()[:2, 0].copy()
-        normal /= np.linalg.norm(normal)
+        normal = outward_normal(self.target_pose())[:2]
         turn = self.hinge_sign * ((self.angle() if angle is None else angle) - self.angle())
         c, s = np.cos(turn), np.sin(turn)
         normal = np.array([c * normal[0] - s * normal[1], s * normal[0] + c * normal[1]])
@@ -133,7 +131,7 @@ class FridgeExpert(HandleExpert):
         self.last_force += force
         if force > STALL_FORCE:  # pressing on something: ease off (the arm yields meanwhile)
             u *= STALL_FORCE / force / 2
-        yaw_rate = float(np.clip(u @ left / max(ahead, 0.3), -MAX_YAW_RATE, MAX_YAW_RATE))
+        yaw_rate = float(np.clip(u @ left / max(ahead, 0.3), -base.MAX_TURN_RATE, base.MAX_TURN_RATE))
         forward = float(np.clip(u @ fwd + yaw_rate * aside, -1.0, 1.0))
         return forward, yaw_rate
 
@@ -177,22 +175,23 @@ class FridgeExpert(HandleExpert):
         def plan():
             handle = self.target_pose()
             tilt = sapien.Pose(q=[np.cos(self.pitch / 2), 0, np.sin(self.pitch / 2), 0])
-            normal = handle.to_transformation_matrix()[:3, 0] * [1, 1, 0]
-            normal /= np.linalg.norm(normal)
+            normal = outward_normal(handle)
             q = self.qpos()
 
             def intrusion(body):  # the forearm swinging out from rest can strike the handle or door
                 return round(self.intrusion(self.kin.swept_points(q, body), handle.p, normal), 2)
 
             final = horizontal_grasp(handle, self.depth, self.dz) * tilt
-            paths = []
+            best = None  # (intrusion, path)
             for extra in PREGRASP_BACKOFF:  # a pregrasp further out leaves the forearm more room
                 path = self.reach_via(horizontal_grasp(handle, self.out + extra, self.dz) * tilt, final, intrusion=intrusion)
                 if path is not None:
-                    paths.append(path)
-                    if intrusion(path[0]) == 0:
+                    cost = intrusion(path[0])
+                    if best is None or cost < best[0]:
+                        best = (cost, path)
+                    if cost == 0:
                         break
-            return min(paths, key=lambda p: intrusion(p[0])) if paths else None
+            return None if best is None else best[1]
 
         act = self.move(plan, self.gripper, speed=base.MAX_SPEED, yaw_rate=self.yaw_rate())
         if self.moved:

@@ -33,7 +33,7 @@ class PlaceExpert(Expert):
     def release_pose(self, flip: bool) -> sapien.Pose:
         """TCP pose, pointing down, that holds the object's bottom centre just above the goal
         (`flip`: the gripper turned half a turn about the vertical)."""
-        goal = self.u.goal_pos[self.k].cpu().numpy().astype(np.float64)
+        goal = self.goal()
         goal[:2] += self.goal_noise
         offset = (self.tcp_pose().inv() * self.target_pose()).p  # object origin in the TCP frame
         reach = goal[:2] - self.base_pose().p[:2]
@@ -48,16 +48,20 @@ class PlaceExpert(Expert):
         if self.steps_in_phase == 0:
             self.hold_body = self.qpos()[base.BODY_IDX]
         bp = self.base_pose()
-        to_goal = self.u.goal_pos[self.k].cpu().numpy()[:2] - bp.p[:2]
+        to_goal = self.goal()[:2] - bp.p[:2]
         dist = float(np.linalg.norm(to_goal))
         room = self.front_clearance(bp) - MIN_STANDOFF
         if dist <= REACH or room <= 0 or self.steps_in_phase >= MAX_APPROACH_STEPS:
             self.goto("preplace")
             return dict(body=base.hold(self.qpos(), self.hold_body), gripper=self.gripper)
         err = float(base.wrap(np.arctan2(to_goal[1], to_goal[0]) - base.yaw_of(bp)))
-        yaw_rate = float(np.clip(3.0 * err, -1.5, 1.5))
+        yaw_rate = base.turn_rate(err)
         forward = float(np.clip(2.0 * min(dist - REACH, room), 0.0, 0.4)) if abs(err) < TURN_TOL else 0.0
         return dict(body=base.hold(self.qpos(), self.hold_body), gripper=self.gripper, forward=forward, yaw_rate=yaw_rate)
+
+    def goal(self) -> np.ndarray:
+        """The place goal (world, 3,)."""
+        return self.u.goal_pos[self.k].cpu().numpy().astype(np.float64)
 
     def front_clearance(self, bp: sapien.Pose) -> float:
         """Base centre to the goal receptacle's front edge, along the receptacle's outward normal."""
