@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from hab_aux.errors import UserError
+from hab_aux.schema import FIELDS
 from hab_aux.store import Dataset, open_dataset
+from hab_aux.train.augment import random_shift
 
 
 @dataclass(frozen=True)
@@ -55,6 +57,12 @@ class SampleSpec:
     chunk: int = 1  # future actions per sample (flow head); past the episode end: invalid
     allocation: tuple[LabelSource, ...] = PAPER_ALLOCATION
     subtasks: tuple[str, ...] | None = None  # sample only episodes of these subtasks
+    shift: int = 0  # random-shift augmentation of images and masks, in stored pixels (0 = off)
+
+    @property
+    def spatial_keys(self) -> tuple[str, ...]:
+        """Images and image-shaped labels (masks): what a shift moves."""
+        return tuple(k for k in (*self.obs_keys, *self.label_keys) if len(FIELDS[k].shape) >= 2)
 
 
 class StepSamples:
@@ -110,7 +118,11 @@ class StepSamples:
         return 1 << 62  # batches are numbered without end; the trainer decides when to stop
 
     def __getitem__(self, batch: int) -> list[dict]:
-        return self.samples(self.batch_indices(batch))
+        samples = self.samples(self.batch_indices(batch))
+        if not self.spec.shift:
+            return samples
+        rng = np.random.default_rng([self.seed, batch, 1])  # a pure function of the batch number, like its steps
+        return [random_shift(s, self.spec.spatial_keys, self.spec.shift, rng) for s in samples]
 
     def samples(self, steps: np.ndarray) -> list[dict]:
         spec = self.spec

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from hab_aux.errors import UserError, choose
+from hab_aux.schema import IMAGE_SIZE
 from hab_aux.train.checkpoint import quiet_transformers
 from hab_aux.train.data import LABEL_ALLOCATIONS, SampleSpec, StepSamples, action_quantiles
 from hab_aux.train.metrics import MetricsLog
@@ -50,10 +51,13 @@ class TrainConfig:
     device: str = "auto"
     strategy: str = "ddp"  # under torchrun: "ddp" replicates the model, "fsdp" shards it
     labels: str = "paper"  # which episodes train which decoder (data.LABEL_ALLOCATIONS)
+    shift: int = 0  # random-shift augmentation, pixels of the stored images (0 = off)
 
     def __post_init__(self):
         choose("--strategy", self.strategy, STRATEGIES)
         choose("--labels", self.labels, LABEL_ALLOCATIONS)
+        if not 0 <= self.shift < IMAGE_SIZE // 2:
+            raise UserError(f"--shift must be between 0 and {IMAGE_SIZE // 2 - 1} pixels, got {self.shift}")
         for name in ("batch_size", "grad_accum", "save_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
@@ -119,6 +123,7 @@ def build_run(config: TrainConfig, world: int):
         chunk=model_config.flow.chunk if model_config.flow.enabled else 1,
         allocation=LABEL_ALLOCATIONS[config.labels],
         subtasks=recipe.subtasks,
+        shift=config.shift,
     )
     samples = StepSamples([Path(p) for p in config.data], spec, config.batch_size, config.seed)
     stats = ActionStats(*action_quantiles([Path(p) for p in config.data], CACHE))

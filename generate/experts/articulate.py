@@ -14,7 +14,7 @@ from hab_aux.generate.experts import base
 from hab_aux.generate.experts.machine import Expert
 
 ALIGN_TOL = 0.02  # rad
-ALIGNING = ("wait", "pregrasp", "prepush")  # phases that turn the base (and plan for the turned base)
+ALIGNING = ("pregrasp", "prepush")  # phases that turn the base (and plan for the turned base)
 
 
 def outward_normal(handle: sapien.Pose) -> np.ndarray:

@@ -25,15 +25,17 @@ class Expert:
     def reset(self, episode: EpisodeInfo) -> None:
         self.rng = np.random.default_rng([self.seed, episode.episode_seed, 7])
         self.episode = episode
-        self.phase = "wait"
         self.steps_in_phase = 0
         self.tries = 0
         self.failed = False
         self.tracker: base.Tracker | None = None
         self.gripper = base.GRIPPER_CLOSED
-        self.wait_steps = int(self.rng.integers(0, 4))  # timing noise before the first move
         self.speed = float(self.rng.uniform(0.085, base.MAX_SPEED))  # joint speed, rad per step
         self.start()
+        # The first step already moves. No idle start, and no random idle time: a policy that reads
+        # one frame cannot tell idle frames from the first move's (the same image), and learns to
+        # stay still forever at the start.
+        self.phase = self.first_phase
 
     def start(self) -> None:
         """Per-subtask episode set-up (noise draws)."""
@@ -119,11 +121,6 @@ class Expert:
         """Joint waypoints moving the TCP in a straight line to `p`, keeping its orientation."""
         tcp = self.kin.tcp(self.qpos())
         return self.kin.path(base.line(tcp, sapien.Pose(np.asarray(p, dtype=np.float64), tcp.q)), self.qpos())
-
-    def _wait(self, obs):
-        if self.steps_in_phase >= self.wait_steps:
-            self.goto(self.first_phase)
-        return dict(body=np.zeros(8), gripper=self.gripper)
 
     def _rest(self, obs):
         """Torso and arm back to the rest configuration, then keep still for the at-rest check."""

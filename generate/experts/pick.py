@@ -1,6 +1,6 @@
 """Pick: top-down grasp of the target from above, lift, arm back to rest while holding.
 
-Phases: wait -> pregrasp (joint move above the object, then straight down) -> close -> lift
+Phases: pregrasp (joint move above the object, then straight down) -> close -> lift
 (straight up, then on to rest) -> still. A lift that ends without the object re-opens and tries again
 from the object's new pose (at most MAX_TRIES grasps); after that the expert gives up at rest.
 """

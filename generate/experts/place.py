@@ -1,7 +1,7 @@
 """Place: carry the held object above the goal, lower it until it stands just above the goal,
 release, lift the open gripper away and return the arm to rest.
 
-Phases: wait -> approach (only for a goal beyond comfortable reach: turn the base towards it and
+Phases: approach (only for a goal beyond comfortable reach: turn the base towards it and
 drive up, no nearer the receptacle's front than MIN_STANDOFF) -> preplace (joint move above the
 goal, then straight down) -> release -> retreat (straight up, then on to rest) -> still. The object's offset in the gripper is measured when the
 carry starts, so a grasp that slipped at reset still puts the object (not the TCP) on the goal.

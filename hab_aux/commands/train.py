@@ -41,6 +41,7 @@ def command(
     device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
     strategy: Annotated[str, typer.Option(help="Under torchrun: ddp (a model replica per process) or fsdp (the model sharded, for sgvla-1.3b).")] = "ddp",
     labels: Annotated[str, typer.Option(help="Which episodes train which decoder: paper (SetTable: base pose, grasp, qpos; pick/place: object pose, masks) or all (every episode that records the label).")] = "paper",
+    shift: Annotated[int, typer.Option(help="Random-shift augmentation: move each sample's images and masks by up to this many pixels (of the stored 128), 0 = off.")] = 0,
     list_: Annotated[bool, typer.Option("--list", help="List the recipes and exit.")] = False,
 ) -> None:
     """Train SG-VLA with a named recipe; run under torchrun for several GPUs (DDP, or FSDP with --strategy fsdp)."""
@@ -56,7 +57,7 @@ def command(
         data=tuple(p.strip() for p in data.split(",") if p.strip()), out=str(out), preset=preset, recipe=recipe,
         overrides=tuple(set_ or ()), schedule=schedule, batch_size=batch_size, grad_accum=grad_accum, lr=lr,
         seed=seed, max_steps=max_steps, num_workers=num_workers, save_every=save_every, device=device,
-        strategy=strategy, labels=labels,
+        strategy=strategy, labels=labels, shift=shift,
     )  # fmt: skip
     checkpoint = train(config, console, resume=resume)
     console.print(f"checkpoint: {checkpoint}")

@@ -51,9 +51,17 @@ def test_pick_succeeds_with_valid_actions(pick_env):
     assert np.abs(actions[:, :7]).max() > 0.5, "the arm must actually move"
 
 
+def test_the_first_action_already_moves(pick_env):
+    """No idle start: identical first frames labelled "stay" and "go" teach a one-frame policy to
+    stay at rest forever."""
+    for episode in (1, 2, 3):
+        actions, _ = _rollout(pick_env, VAL + 1, steps=1, episode_seed=episode)
+        assert np.abs(np.delete(actions[0], 7)).max() > 0.05
+
+
 def test_two_episodes_differ(pick_env):
-    """Different episode seeds in one layout give different trajectories (noise in approach,
-    grasp and timing)."""
+    """Different episode seeds in one layout give different trajectories (noise in approach
+    and grasp)."""
     a, _ = _rollout(pick_env, VAL + 1, steps=30, episode_seed=1)
     b, _ = _rollout(pick_env, VAL + 1, steps=30, episode_seed=2)
     assert a.shape == b.shape == (30, ACTION_DIM)

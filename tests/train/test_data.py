@@ -4,25 +4,8 @@ import numpy as np
 import pytest
 
 from hab_aux.errors import UserError
-from hab_aux.store import ShardWriter, build_manifest
-from hab_aux.store.synthetic import synthetic_episode
 from hab_aux.train.data import ALL_LABELS, SampleSpec, StepSamples, action_quantiles
 from hab_aux.train.trainer import TrainConfig
-
-EPISODES = [("SetTable", "open", 12), ("TidyHouse", "pick", 9), ("SetTable", "pick", 7)]
-
-
-@pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("data")
-    with ShardWriter(root, 0, task="mixed") as writer:
-        for seed, (task, subtask, steps) in enumerate(EPISODES):
-            data, meta = synthetic_episode(seed + 1, steps=steps, task=task, subtask=subtask)
-            data["action"][:, 0] = np.arange(steps) + 100 * seed  # step t of episode e: 100 e + t
-            writer.add_episode(data, meta)
-    build_manifest(root)
-    return root
-
 
 def spec(**kwargs):
     return SampleSpec(obs_keys=("head_rgb",), label_keys=("base_pose", "target_pose"), **kwargs)
