@@ -23,8 +23,10 @@ CONFIG = "train_config.json"
 STATE = "state.pt"
 
 
-def check_run(run: Path, identity: dict, resume: bool) -> None:
-    """A new run needs a fresh folder; a resumed one the same identity."""
+def check_run(run: Path, identity: dict, resume: bool, defaults: dict | None = None) -> None:
+    """A new run needs a fresh folder; a resumed one the same identity. A key the saved identity
+    lacks (a setting added after the run was saved) counts as its value in `defaults`, which is
+    what the run trained with."""
     saved = run / CONFIG
     if not resume:
         if saved.exists():
@@ -32,7 +34,7 @@ def check_run(run: Path, identity: dict, resume: bool) -> None:
         return
     if not (run / STATE).exists():
         raise UserError(f"--resume: {run} holds no training state ({STATE}); start it without --resume")
-    old = json.loads(saved.read_text())
+    old = {**(defaults or {}), **json.loads(saved.read_text())}
     diff = sorted(k for k in old.keys() | identity.keys() if old.get(k) != identity.get(k))
     if diff:
         first = diff[0]

@@ -8,7 +8,7 @@ Under torchrun each rank reads every world-size-th batch; DDP or FSDP (`parallel
 
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import torch
@@ -65,6 +65,11 @@ class TrainConfig:
             raise UserError(f"--max-steps must be at least 1, got {self.max_steps}")
         if not self.data:
             raise UserError("--data needs at least one dataset folder")
+
+    @classmethod
+    def identity_defaults(cls) -> dict:
+        """Defaults of the identity's settings, for runs saved before a setting existed."""
+        return {f.name: f.default for f in fields(cls) if f.default is not MISSING and f.name not in EXECUTION_FIELDS}
 
     def identity(self, world_size: int) -> dict:
         d = {k: v for k, v in asdict(self).items() if k not in EXECUTION_FIELDS}
@@ -138,7 +143,7 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
     check_strategy(config.strategy, world)
     run, device = Path(config.out), _device(config.device)
     identity = config.identity(world)
-    check_run(run, identity, resume)
+    check_run(run, identity, resume, TrainConfig.identity_defaults())
     model_config, phases, samples, stats, steps_per_epoch = build_run(config, world)
     last = total_steps(phases, steps_per_epoch)
     if config.max_steps is not None:

@@ -87,6 +87,18 @@ def test_resume_refuses_another_config_and_a_fresh_run_refuses_an_old_folder(set
         train(config(settable, tmp_path / "empty"), QUIET, resume=True)
 
 
+def test_a_run_saved_before_a_setting_existed_resumes_at_its_default(settable, tmp_path):
+    train(config(settable, tmp_path / "run", max_steps=1), QUIET)
+    saved = tmp_path / "run" / "train_config.json"
+    identity = json.loads(saved.read_text())
+    del identity["shift"], identity["labels"]  # as written before --shift and --labels existed
+    saved.write_text(json.dumps(identity))
+    assert train(config(settable, tmp_path / "run", max_steps=2), QUIET, resume=True).name == "step-0000002"
+    saved.write_text(json.dumps({k: v for k, v in json.loads(saved.read_text()).items() if k != "shift"}))
+    with pytest.raises(UserError, match="shift was 0, now 4"):
+        train(config(settable, tmp_path / "run", shift=4), QUIET, resume=True)
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
