@@ -1,6 +1,6 @@
-"""Stack evenly spaced frames of a rollout video into one PNG (the README's rollout strips).
+"""Stack evenly spaced frames of a rollout video into one PNG (the README's close-sgvla rollout strip).
 
-    python scripts/video_strip.py out/vid/SetTable_Pick_1000000_ok.mp4 docs/rollout.png --frames 5
+    python scripts/video_strip.py out/vid/close-sgvla/SetTable_Close_F_1000003_ok.mp4 docs/close-sgvla-rollout.png
 """
 
 import argparse

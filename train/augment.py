@@ -29,7 +29,5 @@ def shift(a: np.ndarray, dy: int, dx: int, pad: int) -> np.ndarray:
 def random_shift(sample: dict, keys: tuple[str, ...], pad: int, rng: np.random.Generator) -> dict:
     """A copy of `sample` with the arrays under `keys` (those present and not None) shifted by one
     random offset in [-pad, pad] on each axis."""
-    if pad <= 0:
-        return sample
     dy, dx = (int(v) for v in rng.integers(-pad, pad + 1, size=2))
     return {k: shift(np.asarray(v), dy, dx, pad) if k in keys and v is not None else v for k, v in sample.items()}
