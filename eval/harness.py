@@ -1,7 +1,18 @@
-"""Evaluate policies on every column of a task: episodes on fixed layouts, one env per column."""
+"""Evaluate policies on every column of a task: episodes on fixed layouts, one env per column.
 
+Episodes come from the split's layouts (`layout_seeds`), or from a dataset's recorded episodes
+(`EvalConfig.episodes_from`: the same layout and episode seeds, so a policy can be checked on the
+very episodes it was trained on). With `workers > 1` each column's episodes are cut into
+contiguous chunks that run in separate processes; an episode's outcome depends only on its seeds,
+so the results equal a single process's.
+"""
+
+import multiprocessing as mp
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from rich.progress import Progress
@@ -9,10 +20,12 @@ from rich.progress import Progress
 from hab_aux.errors import UserError, choose
 from hab_aux.eval.policies import PolicyFactory
 from hab_aux.eval.report import ColumnResult
-from hab_aux.eval.rollout import run_batch
 from hab_aux.eval.video import side_by_side, write_video
 from hab_aux.generate.plan import WORLDS
+from hab_aux.rollout import EpisodeResult, run_batch
 from hab_aux.tasks import MAX_EPISODE_STEPS, Column, Task, seed_range, select_columns
+
+SeedPair = tuple[int, int]  # (layout seed, episode seed)
 
 
 @dataclass(frozen=True)
@@ -25,6 +38,9 @@ class EvalConfig:
     max_steps: int = MAX_EPISODE_STEPS
     video_dir: Path | None = None
     world: str = "procedural"  # hab_aux.generate.plan.WORLDS
+    episodes_from: Path | None = None  # a dataset: its first `episodes` recorded episodes per column
+    workers: int = 1  # processes; each runs contiguous chunks of a column's episodes
+    action_noise: float = 0.0  # std of Gaussian noise on executed actions (hab_aux.rollout.noisy): robustness
 
     def __post_init__(self):
         if self.episodes < 1:
@@ -32,9 +48,19 @@ class EvalConfig:
         choose("world", self.world, WORLDS)
         if self.num_envs < 1:
             raise UserError(f"--num-envs must be at least 1, got {self.num_envs}")
+        if self.workers < 1:
+            raise UserError(f"--workers must be at least 1, got {self.workers}")
+        if not 0.0 <= self.action_noise <= 1.0:
+            raise UserError(f"--action-noise must be in [0, 1] (std in normalised action units), got {self.action_noise}")
         start, stop = seed_range(self.split)
         if not 0 <= self.seed <= stop - start - self.episodes:
             raise UserError(f"--seed {self.seed} is outside the {self.split} layouts: 0..{stop - start - self.episodes}")
+
+    @property
+    def source(self) -> str:
+        """What the episodes are, for report titles."""
+        source = f"recorded episodes of {self.episodes_from}" if self.episodes_from is not None else f"{self.split} layouts"
+        return source + (f", action noise {self.action_noise:g}" if self.action_noise else "")
 
 
 def layout_seeds(config: EvalConfig) -> list[int]:
@@ -43,35 +69,53 @@ def layout_seeds(config: EvalConfig) -> list[int]:
     return [start + config.seed + i for i in range(config.episodes)]
 
 
-def evaluate_column(
-    task: Task,
-    column: Column,
-    make_policy: PolicyFactory,
-    config: EvalConfig,
-    progress: Progress | None = None,
-    label: str = "",
-    make_env: Callable | None = None,
-) -> ColumnResult:
-    """`make_env` defaults to the simulator's env factory of `config.world` (tests pass a fake)."""
+def recorded_seeds(dataset: Path, task: Task, columns: tuple[Column, ...], episodes: int) -> dict[Column, list[SeedPair]]:
+    """(layout, episode) seeds of the first `episodes` recorded episodes of each column, in dataset
+    order; a column the dataset does not hold is an error naming the columns it does hold."""
+    from hab_aux.store import open_dataset
+
+    meta = open_dataset(dataset).meta
+    held: dict[Column, list[SeedPair]] = {}
+    for column in task.columns:
+        held[column] = [(m["layout_seed"], m["episode_seed"]) for m in meta
+                        if m["task"] == task.name and m["subtask"] == column.subtask
+                        and column.articulation in (None, m["target_category"])][:episodes]  # fmt: skip
+    holds = [c.key for c, pairs in held.items() if pairs]
+    for column in columns:
+        if not held[column]:
+            raise UserError(f"--episodes-from {dataset} holds no {task.name} {column.key} episodes; "
+                            f"it holds: {', '.join(holds) or 'none of ' + task.name}")  # fmt: skip
+    return {column: held[column] for column in columns}
+
+
+def _chunks(pairs: list[SeedPair], n: int) -> list[list[SeedPair]]:
+    size = -(-len(pairs) // n)
+    return [pairs[i : i + size] for i in range(0, len(pairs), size)]
+
+
+def _run_episodes(task: Task, column: Column, make_policy: PolicyFactory, config: EvalConfig,
+                  pairs: list[SeedPair], make_env: Callable | None, on_batch: Callable[[int], None] | None = None
+                  ) -> list[EpisodeResult]:  # fmt: skip
+    """Run `pairs` in one env of this process (`make_env` defaults to the simulator's env factory of
+    `config.world`; tests pass a fake); write videos when asked."""
     if make_env is None:
         from hab_aux.generate.envs import MAKE_ENV  # the simulator, only when evaluating
 
         make_env = MAKE_ENV[config.world]
-
     video = config.video_dir is not None
     env = make_env(task.name, column.subtask, column.articulation, sim_backend=config.sim_backend,
-                           num_envs=config.num_envs, third_person=video)  # fmt: skip
+                   num_envs=config.num_envs, third_person=video)  # fmt: skip
     frame_fn = (lambda obs: side_by_side(obs, env.render_third_person())) if video else None
-    seeds = layout_seeds(config)
-    results = []
-    bar = progress.add_task(f"{label} {column.name}", total=len(seeds)) if progress else None
+    results: list[EpisodeResult] = []
     try:
         policies = [make_policy(env, k, column) for k in range(env.num_envs)]
-        for i in range(0, len(seeds), env.num_envs):
-            batch = seeds[i : i + env.num_envs]
-            results.extend(run_batch(env, policies, batch, batch, max_steps=config.max_steps, frame_fn=frame_fn))
-            if progress:
-                progress.update(bar, completed=len(results))
+        for i in range(0, len(pairs), env.num_envs):
+            batch = pairs[i : i + env.num_envs]
+            results.extend(run_batch(env, policies, [p[0] for p in batch], [p[1] for p in batch],
+                                     max_steps=config.max_steps, action_noise=config.action_noise,
+                                     frame_fn=frame_fn))  # fmt: skip
+            if on_batch:
+                on_batch(len(batch))
     finally:
         env.close()
     if video:
@@ -79,16 +123,52 @@ def evaluate_column(
             name = f"{task.name}_{column.name.replace(' ', '_')}_{r.info.layout_seed}_{'ok' if r.success else 'fail'}.mp4"
             write_video(config.video_dir / name, r.frames)
             r.frames.clear()
-    return ColumnResult(column.name, results)
+    return results
+
+
+def _one_thread_each(threads: int) -> None:
+    """A worker process renders and infers with its share of the cores (lavapipe reads
+    LP_NUM_THREADS when the render device is created, so before the simulator starts)."""
+    os.environ["LP_NUM_THREADS"] = str(threads)
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def evaluate_task(task: Task, policies: dict[str, PolicyFactory], config: EvalConfig,
                   progress: Progress | None = None, make_env: Callable | None = None,
                   subtasks: tuple[str, ...] | None = None) -> dict[str, list[ColumnResult]]:  # fmt: skip
     """Success per column (of `subtasks`: subtasks or column keys, default all) for each named policy:
-    {policy: [ColumnResult per column]}."""
+    {policy: [ColumnResult per column]}. With `config.workers > 1` the factories and `make_env`
+    must pickle (`hab_aux.eval.policies` factories do)."""
     columns = select_columns(task, subtasks)
-    return {
-        name: [evaluate_column(task, column, factory, config, progress, name, make_env) for column in columns]
-        for name, factory in policies.items()
-    }
+    if config.episodes_from is not None:
+        seeds = recorded_seeds(config.episodes_from, task, columns, config.episodes)
+    else:
+        seeds = {column: [(s, s) for s in layout_seeds(config)] for column in columns}
+    bars = {(name, c): progress.add_task(f"{name} {c.name}", total=len(seeds[c])) if progress else None
+            for name in policies for c in columns}  # fmt: skip
+
+    def advance(name: str, column: Column, n: int) -> None:
+        if progress:
+            progress.advance(bars[name, column], n)
+
+    if config.workers == 1:
+        rows = {name: [ColumnResult(c.name, _run_episodes(task, c, factory, config, seeds[c], make_env,
+                                                          partial(advance, name, c))) for c in columns]
+                for name, factory in policies.items()}  # fmt: skip
+        return rows
+    threads = max(1, (os.cpu_count() or 1) // config.workers)
+    context = mp.get_context("spawn")  # SAPIEN does not survive fork
+    with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_one_thread_each, initargs=(threads,)) as pool:
+        futures = {(name, c): [(pool.submit(_run_episodes, task, c, factory, config, chunk, make_env), len(chunk))
+                               for chunk in _chunks(seeds[c], config.workers)]
+                   for name, factory in policies.items() for c in columns}  # fmt: skip
+        rows = {name: [] for name in policies}
+        for (name, c), parts in futures.items():
+            results = []
+            for future, n in parts:
+                results.extend(future.result())
+                advance(name, c, n)
+            rows[name].append(ColumnResult(c.name, results))
+    return rows

@@ -5,6 +5,8 @@ column lets a checkpoint pick its head per subtask.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from hab_aux.errors import choose
@@ -23,36 +25,65 @@ def _expert(env, k: int, column: Column) -> Policy:
     return make_expert(env, seed=k)
 
 
-POLICY_FACTORIES: dict[str, PolicyFactory] = {
-    "random": lambda env, k, column: RandomPolicy(seed=k),
-    "zero": lambda env, k, column: ZeroPolicy(),
-    "release": lambda env, k, column: ReleasePolicy(),
-    "expert": _expert,
-}
+def _random(env, k: int, column: Column) -> Policy:
+    return RandomPolicy(seed=k)
+
+
+def _zero(env, k: int, column: Column) -> Policy:
+    return ZeroPolicy()
+
+
+def _release(env, k: int, column: Column) -> Policy:
+    return ReleasePolicy()
+
+
+# Module-level functions, not lambdas: `eval --workers` sends factories to other processes.
+POLICY_FACTORIES: dict[str, PolicyFactory] = {"random": _random, "zero": _zero, "release": _release, "expert": _expert}
 
 
 def policy_factory(name: str) -> PolicyFactory:
     return POLICY_FACTORIES[choose("policy", name, POLICY_FACTORIES)]
 
 
-def checkpoint_factory(path: Path, head: str = "auto", device: str = "cpu") -> PolicyFactory:
-    """Load a trained SG-VLA once; each call wraps it in a policy with the head for that column."""
-    choose("head", head, HEAD_CHOICES)
-    import torch
+@dataclass(frozen=True)
+class CheckpointFactory:
+    """A trained SG-VLA, loaded once per process on first use; each call wraps it in a policy with
+    the head for that column. It pickles as its path, head and device (`eval --workers`)."""
 
-    from hab_aux.train.policy import SGVLAPolicy
-    from hab_aux.train.run_dir import latest_checkpoint
+    path: Path
+    head: str = "auto"
+    device: str = "cpu"
 
-    if device == "cpu":
-        # token decoding is many tiny ops: one thread measured ~70x faster than two on a busy 2-core
-        # machine (14 ms vs 1.1 s per action); parallelism on CPU comes from processes
-        torch.set_num_threads(1)
-    model = SGVLAPolicy.from_checkpoint(latest_checkpoint(path), device=device).model
+    def __post_init__(self):
+        choose("head", self.head, HEAD_CHOICES)
 
-    def make(env, k: int, column: Column) -> Policy:
-        chosen = head
-        if head == "auto":
-            chosen = AUTO_HEAD[column.subtask] if model.flow is not None else "tokens"
-        return SGVLAPolicy(model, head=chosen, seed=k)
+    @cached_property
+    def model(self):
+        import torch
 
-    return make
+        from hab_aux.train.policy import SGVLAPolicy
+        from hab_aux.train.run_dir import latest_checkpoint
+
+        if self.device == "cpu":
+            # token decoding is many tiny ops: one thread measured ~70x faster than two on a busy 2-core
+            # machine (14 ms vs 1.1 s per action); parallelism on CPU comes from processes
+            torch.set_num_threads(1)
+        return SGVLAPolicy.from_checkpoint(latest_checkpoint(self.path), device=self.device).model
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k != "model"}
+
+    def __call__(self, env, k: int, column: Column) -> Policy:
+        from hab_aux.train.policy import SGVLAPolicy
+
+        chosen = self.head
+        if chosen == "auto":
+            chosen = AUTO_HEAD[column.subtask] if self.model.flow is not None else "tokens"
+        return SGVLAPolicy(self.model, head=chosen, seed=k)
+
+
+def checkpoint_factory(path: Path, head: str = "auto", device: str = "cpu") -> CheckpointFactory:
+    """Load the checkpoint now, so a bad path fails before any simulation."""
+    factory = CheckpointFactory(Path(path), head, device)
+    _ = factory.model
+    return factory

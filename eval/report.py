@@ -6,7 +6,7 @@ from pathlib import Path
 
 from rich.table import Table
 
-from hab_aux.eval.rollout import EpisodeResult
+from hab_aux.rollout import EpisodeResult
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,13 @@ def average(columns: list[ColumnResult]) -> float:
     return sum(c.success_rate for c in columns) / len(columns) if columns else 0.0
 
 
-def success_table(task: str, rows: dict[str, list[ColumnResult]]) -> Table:
-    """One row per policy, one column per subtask column, then the average (Table 2's layout)."""
+def success_table(task: str, rows: dict[str, list[ColumnResult]], source: str = "val layouts") -> Table:
+    """One row per policy, one column per subtask column, then the average (Table 2's layout).
+    `source` says which episodes these are (`EvalConfig.source`)."""
     names = [c.column for c in next(iter(rows.values()))]
-    table = Table(title=f"{task}: success rate (episodes per column: {len(next(iter(rows.values()))[0].episodes)})")
+    counts = sorted({len(c.episodes) for c in next(iter(rows.values()))})
+    per_column = "/".join(map(str, counts))
+    table = Table(title=f"{task}: success rate on {source} (episodes per column: {per_column})")
     table.add_column("policy")
     for name in names:
         table.add_column(name, justify="right")
@@ -57,10 +60,12 @@ def success_table(task: str, rows: dict[str, list[ColumnResult]]) -> Table:
     return table
 
 
-def write_json(path: Path, task: str, split: str, rows: dict[str, list[ColumnResult]]) -> None:
+def write_json(path: Path, task: str, split: str, rows: dict[str, list[ColumnResult]], source: str | None = None) -> None:
+    """`source`: which episodes these are (`EvalConfig.source`), when not the split's layouts."""
     report = {
         "task": task,
         "split": split,
+        "episodes": source or f"{split} layouts",
         "policies": {
             policy: {"columns": {c.column: c.to_json() for c in columns}, "average": average(columns)}
             for policy, columns in rows.items()

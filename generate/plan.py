@@ -31,6 +31,8 @@ class GenerateConfig:
     keep_failures: bool = False
     max_steps: int = 200
     world: str = "procedural"
+    settle_steps: int = 10  # recorded after the success step, the policy holding still (hab_aux.rollout)
+    action_noise: float = 0.0  # std of the Gaussian noise on executed actions; labels stay clean
 
     @classmethod
     def parse(cls, task: str, subtasks: str | None, **kwargs) -> "GenerateConfig":
@@ -42,6 +44,10 @@ class GenerateConfig:
             raise UserError(f"--seed must be >= 0, got {config.seed}")
         if not 1 <= config.max_steps <= 200:
             raise UserError(f"--max-steps must be in 1..200, got {config.max_steps}")
+        if config.settle_steps < 0:
+            raise UserError(f"--settle-steps must be >= 0 (0 ends an episode at its success step), got {config.settle_steps}")
+        if not 0.0 <= config.action_noise <= 1.0:
+            raise UserError(f"--action-noise must be in [0, 1] (std in normalised action units), got {config.action_noise}")
         return config
 
     @property

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hab_aux import schema
-from hab_aux.eval.rollout import EpisodeResult, run_batch
+from hab_aux.rollout import EpisodeResult, run_batch
 from hab_aux.generate.plan import Attempt, GenerateConfig
 from hab_aux.policy import Observation, Policy
 
@@ -29,16 +29,21 @@ def record_batch(env, policies: list[Policy], attempts: list[Attempt], config: G
         buffers[k].append({**observation, "action": action.astype(np.float32)})
 
     results = run_batch(env, policies, [a.layout_seed for a in attempts], [a.episode_seed for a in attempts],
-                        max_steps=config.max_steps, on_step=on_step)  # fmt: skip
+                        max_steps=config.max_steps, settle_steps=config.settle_steps, action_noise=config.action_noise,
+                        on_step=on_step)  # fmt: skip
     episodes = []
     for attempt, steps, result in zip(attempts, buffers, results):
+        settle_from = result.success_step if result.success_step > 0 else len(steps)
+        for t, step in enumerate(steps, start=1):
+            step["after_success"] = np.bool_(t > settle_from)
         info = result.info
         meta = {
             "task": info.task, "subtask": info.subtask, "target_name": info.target_name,
             "target_category": info.target_category, "instruction": info.instruction,
             "layout_seed": attempt.layout_seed, "episode_seed": attempt.episode_seed, "split": config.split,
             "success": result.success, "length": len(steps), "expert": policies[0].name,
-            "failure_reason": result.failure_reason,
+            "failure_reason": result.failure_reason, "success_step": result.success_step,
+            "action_noise": config.action_noise,
         }  # fmt: skip
         episodes.append(RecordedEpisode(_stack(steps), meta, result))
     return episodes

@@ -37,6 +37,16 @@ class Policy(Protocol):
         """Return the next action: float32, shape (13,), each dim in [-1, 1]."""
 
 
+@runtime_checkable
+class Settling(Protocol):
+    """A policy that can be told to hold still: the rollout calls `settle` once the success rule
+    holds and settle steps follow (`hab_aux.rollout.run_batch`). Policies without it keep acting
+    as they would, and their episodes then succeed only if that keeps the rule holding."""
+
+    def settle(self) -> None:
+        """Hold the robot still from the next action on, until the next `reset`."""
+
+
 class RandomPolicy:
     name = "random"
 

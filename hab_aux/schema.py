@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+# 2: settled endings (`after_success`, `success_step`) and recovery data (`action_noise`).
+SCHEMA_VERSION = 2
 IMAGE_SIZE = 128
 CAMERAS = ("head", "hand")  # fetch_head, fetch_hand
 ACTION_DIM = 13
@@ -64,7 +65,9 @@ STEP_FIELDS: tuple[Field, ...] = (
     Field("is_grasped", "bool", (), "label", "agent.is_grasping(target) (handle link for open/close)"),
     Field("target_pose", "float32", (7,), "label", "target pose relative to the base: xyz + wxyz"),
     Field("tcp_pose", "float32", (7,), "label", "TCP pose relative to the base: xyz + wxyz"),
-    Field("action", "float32", (ACTION_DIM,), "action", "pd_joint_delta_pos action in [-1, 1], order ACTION_NAMES"),
+    Field("action", "float32", (ACTION_DIM,), "action", "pd_joint_delta_pos action in [-1, 1], order ACTION_NAMES "
+          "(the policy's clean action; with action_noise the executed one differs)"),
+    Field("after_success", "bool", (), "meta", "a settle step: recorded after the success step, the policy holding still"),
 )
 
 EPISODE_FIELDS: tuple[Field, ...] = (
@@ -76,8 +79,11 @@ EPISODE_FIELDS: tuple[Field, ...] = (
     Field("layout_seed", "int64", (), "meta", "seed of the procedural home"),
     Field("episode_seed", "int64", (), "meta", "seed of spawn and expert noise"),
     Field("split", "str", (), "meta", "train or val"),
-    Field("success", "bool", (), "meta", "success at the last step"),
-    Field("length", "int32", (), "meta", "number of recorded steps"),
+    Field("success", "bool", (), "meta", "the success rule holds at the last step"),
+    Field("length", "int32", (), "meta", "number of recorded steps (settle steps included)"),
+    Field("success_step", "int32", (), "meta", "steps taken when the success rule first held (-1: never); "
+          "the steps after it are settle steps"),
+    Field("action_noise", "float32", (), "meta", "std of the Gaussian noise added to executed actions (normalised units)"),
     Field("expert", "str", (), "meta", "name of the policy that produced the episode"),
     Field("failure_reason", "str", (), "meta", "empty on success, else why it failed"),
 )

@@ -18,6 +18,12 @@ HABAUX = [sys.executable, "-c", "from hab_aux.cli import main; main()"]
         (["eval", "--sim-backend", "tpu"], "unknown sim backend 'tpu'; valid: cpu, gpu"),
         (["eval", "--num-envs", "4"], "--num-envs 4: must be 1 with --sim-backend cpu"),
         (["eval", "--task", "TidyHouse", "--subtasks", "open"], "unknown subtask for TidyHouse 'open'; valid: pick, place"),
+        (["eval", "--workers", "0"], "--workers must be at least 1, got 0"),
+        (["eval", "--episodes-from", "/nonexistent/ds"], "no dataset at /nonexistent/ds: not a folder"),
+        (["eval", "--episodes-from", "/"], "/ is not a hab-aux dataset: no manifest.json"),
+        (["generate", "--settle-steps", "-1"], "--settle-steps must be >= 0 (0 ends an episode at its success step), got -1"),
+        (["generate", "--action-noise", "1.5"], "--action-noise must be in [0, 1] (std in normalised action units), got 1.5"),
+        (["generate", "--action-noise", "-0.1"], "--action-noise must be in [0, 1]"),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(args, expected):

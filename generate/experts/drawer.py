@@ -2,7 +2,8 @@
 handle with the closed gripper while the base drives in.
 
 The base turns to face the counter squarely (during the first arm move), so its forward axis is
-the drawer's axis and the arm can hold still while the base does the travel.
+the drawer's axis and the arm can hold still while the base does the travel; while it travels it
+keeps turning back to square, so a heading knocked off (by action noise) does not wrench the grip.
 Open: pregrasp (in front of the bar, then straight in) -> close -> pull -> release ->
 retreat (straight back, then on to rest) -> still. Close: prepush -> push -> retreat -> still.
 """
@@ -46,8 +47,8 @@ class DrawerExpert(HandleExpert):
             self.gripper = base.GRIPPER_OPEN
             self.goto("pregrasp" if self.tries < MAX_TRIES else "rest")
             self.failed = self.tries >= MAX_TRIES
-        forward = -self.drive if self.phase == "pull" else 0.0
-        return dict(body=base.hold(self.qpos(), self.grip), gripper=self.gripper, forward=forward)
+        forward, yaw_rate = (-self.drive, self.yaw_rate()) if self.phase == "pull" else (0.0, 0.0)
+        return dict(body=base.hold(self.qpos(), self.grip), gripper=self.gripper, forward=forward, yaw_rate=yaw_rate)
 
     def _release(self, obs):
         self.gripper = base.GRIPPER_OPEN
@@ -80,5 +81,5 @@ class DrawerExpert(HandleExpert):
     def _push(self, obs):
         if self.fraction() <= CLOSED_AT:
             self.goto("retreat")
-        forward = self.drive if self.phase == "push" else 0.0
-        return dict(body=base.hold(self.qpos(), self.grip), gripper=self.gripper, forward=forward)
+        forward, yaw_rate = (self.drive, self.yaw_rate()) if self.phase == "push" else (0.0, 0.0)
+        return dict(body=base.hold(self.qpos(), self.grip), gripper=self.gripper, forward=forward, yaw_rate=yaw_rate)

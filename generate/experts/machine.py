@@ -129,6 +129,16 @@ class Expert:
             self.goto("still")
         return act
 
+    def settle(self) -> None:
+        """The success rule holds: hold still (settle steps; see `hab_aux.policy.Settling`). Zero
+        joint deltas set each PD target to the measured position, which brakes the last of the
+        arm's motion; holding the pose of the success step instead pulls back against that motion
+        with actions of up to 0.8 (measured on close-fridge)."""
+        self.goto("settled")
+
+    def _settled(self, obs):
+        return dict(body=np.zeros(8), gripper=self.gripper)
+
     def _still(self, obs):
         if self.steps_in_phase > REST_HOLD_STEPS and not self.failed:
             self.goto("rest")

@@ -70,6 +70,23 @@ def _expert_section(reports: list[dict], summary) -> str:
     return "\n".join(lines)
 
 
+def _demonstration_section(ds) -> str:
+    """Settled endings and action noise, from the episode meta."""
+    import numpy as np
+
+    length, success_step = ds.meta_column("length"), ds.meta_column("success_step")
+    settle = np.where(success_step > 0, length - success_step, 0)
+    noise = sorted({round(float(v), 4) for v in ds.meta_column("action_noise")})
+    counts = ", ".join(f"{n}: {int((settle == n).sum())}" for n in sorted(set(settle.tolist())))
+    noise_text = ("none: executed actions are the recorded ones" if noise == [0.0] else
+                  f"std {', '.join(map(str, noise))} (normalised units) on the executed actions; the recorded "
+                  "`action` is the expert's clean action for the state. No noise on the head, on the base only "
+                  "while the expert drives it, none on settle steps")  # fmt: skip
+    return (f"## Demonstrations\n\n- Settle steps (`after_success`: recorded after the success step, the expert "
+            f"holding still; success is judged on the last step): {int(settle.sum())} in all; episodes by count: {counts}.\n"
+            f"- Action noise (DART-style recovery data): {noise_text}.")  # fmt: skip
+
+
 def render_card(root: Path) -> str:
     from hab_aux.inspect.summary import summarize
     from hab_aux.store import open_dataset
@@ -89,6 +106,7 @@ def render_card(root: Path) -> str:
         "Splits: " + ", ".join(f"{k}: {v} episodes" for k, v in sorted(s.splits.items())),
         "## Generation\n\n" + ("\n".join(f"```\n{c}\n```" for c in commands) or "Command not recorded."),
         _expert_section(reports, s),
+        _demonstration_section(ds),
         _schema_section(),
         LABELS,
         MSHAB_DIFFERENCE,

@@ -26,6 +26,9 @@ def command(
     sim_backend: Annotated[str, typer.Option(help="cpu (physx_cpu + sapien_cpu) or gpu (physx_cuda + sapien_cuda).")] = "cpu",
     num_envs: Annotated[int, typer.Option(help="Parallel envs per process (more than 1 needs --sim-backend gpu).")] = 1,
     world: Annotated[str, typer.Option(help="procedural (our homes) or mshab (MS-HAB's ReplicaCAD envs: needs its code and assets).")] = "procedural",
+    episodes_from: Annotated[Path | None, typer.Option(help="Run the layouts and episode seeds recorded in this dataset (its first --episodes per column) instead of the split's layouts.")] = None,
+    workers: Annotated[int, typer.Option(help="Processes on this machine; results equal --workers 1 for the same seeds.")] = 1,
+    action_noise: Annotated[float, typer.Option(help="Std of Gaussian noise on executed actions, in [0, 1] (as generate --action-noise): robustness to actuation noise.")] = 0.0,
 ) -> None:
     """Evaluate policies or a trained checkpoint on every subtask column of a task and print the success table."""
     from hab_aux.eval.harness import EvalConfig, evaluate_task
@@ -33,6 +36,10 @@ def command(
     from hab_aux.eval.report import success_table, write_json
 
     the_task = get_task(task)
+    if episodes_from is not None:  # one line for a folder that is not a dataset, before the simulator loads
+        from hab_aux.store import open_dataset
+
+        open_dataset(episodes_from)
     chosen = parse_subtasks(the_task, subtasks)
     check_num_envs(num_envs, sim_backend)
     choose("head", head, HEAD_CHOICES)
@@ -50,12 +57,13 @@ def command(
     if not factories:
         raise UserError(f"no policy to evaluate in --policy {policy!r}; valid: random, zero, release, expert, or a --checkpoint")
     config = EvalConfig(episodes=episodes, split=split, seed=seed, sim_backend=sim_backend, num_envs=num_envs, video_dir=video,
-                        world=world)  # fmt: skip
+                        world=world, episodes_from=episodes_from, workers=workers,
+                        action_noise=action_noise)  # fmt: skip
     console = Console()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         rows = evaluate_task(the_task, factories, config, progress, subtasks=chosen)
-    console.print(success_table(the_task.name, rows))
+    console.print(success_table(the_task.name, rows, config.source))
     if json_path is not None:
-        write_json(json_path, the_task.name, split, rows)
+        write_json(json_path, the_task.name, split, rows, config.source)
         console.print(f"wrote {json_path}")

@@ -7,6 +7,7 @@ import typer
 from rich.console import Console
 
 from hab_aux.errors import choose
+from hab_aux.generate.plan import GenerateConfig
 
 
 def command(
@@ -27,15 +28,17 @@ def command(
     num_envs: Annotated[int, typer.Option(help="Parallel envs per worker (more than 1 needs --sim-backend gpu).")] = 1,
     overwrite: Annotated[bool, typer.Option(help="Replace a dataset in --out made with other options or schema.")] = False,
     world: Annotated[str, typer.Option(help="procedural (our homes) or mshab (MS-HAB's ReplicaCAD envs: needs its code and assets).")] = "procedural",
+    settle_steps: Annotated[int, typer.Option(help="Steps recorded after the success step, the expert holding still (flagged after_success); 0 ends at success.")] = GenerateConfig.settle_steps,
+    action_noise: Annotated[float, typer.Option(help="Std of Gaussian noise on executed actions (normalised units, in [0, 1]); recorded actions stay the expert's clean ones (DART recovery data).")] = GenerateConfig.action_noise,
 ) -> None:
     """Generate a dataset of expert episodes with multi-view RGB-D and auxiliary labels."""
     from hab_aux.eval.policies import POLICY_FACTORIES
-    from hab_aux.generate.plan import GenerateConfig
     from hab_aux.generate.run import Launch, generate
 
     choose("policy", policy, POLICY_FACTORIES)
     config = GenerateConfig.parse(task, subtasks, split=split, seed=seed, policy=policy, keep_failures=keep_failures,
-                                  max_steps=max_steps, world=world)  # fmt: skip
+                                  max_steps=max_steps, world=world, settle_steps=settle_steps,
+                                  action_noise=action_noise)  # fmt: skip
     launch = Launch(episodes=episodes, out=out or Path("data") / config.task, workers=workers, shard_index=shard_index,
                     num_shards=num_shards, sim_backend=sim_backend, num_envs=num_envs, overwrite=overwrite, ray_address=ray)  # fmt: skip
     if config.world == "mshab":

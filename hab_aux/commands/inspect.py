@@ -14,11 +14,14 @@ def command(
     out: Path | None = typer.Option(None, "--out", help="write mask previews of the episode to this PNG"),
     video: Path | None = typer.Option(None, "--video", help="write the episode as .mp4 or .gif"),
     verify: bool = typer.Option(False, "--verify", help="check schema, manifest and every chunk; exit 1 on problems"),
+    replay: int | None = typer.Option(
+        None, "--replay", help="re-simulate episode K from its seeds with its recorded actions and compare (needs the simulator)"
+    ),
     rebuild_manifest: bool = typer.Option(
         False, "--rebuild-manifest", help="rewrite manifest.json from the shards found (after merging shard folders)"
     ),
 ) -> None:
-    """Print counts and label statistics of DATASET; optionally previews, a video, or a full check."""
+    """Print counts and label statistics of DATASET; optionally previews, a video, a replay, or a full check."""
     from hab_aux.inspect.summary import print_summary, summarize
     from hab_aux.inspect.video import check_video_path
     from hab_aux.store import build_manifest, open_dataset
@@ -43,6 +46,8 @@ def command(
     ds = open_dataset(dataset)
     if out or video:  # one-line errors before any work
         ds.episode_bounds(episode)
+    if replay is not None:
+        ds.episode_bounds(replay)
     if video:
         check_video_path(video)
     print_summary(summarize(ds), str(dataset), console)
@@ -54,3 +59,10 @@ def command(
         from hab_aux.inspect.video import episode_video
 
         console.print(f"wrote {episode_video(ds, episode, video)}")
+    if replay is not None:
+        from hab_aux.generate.replay import replay_episode, replay_table
+
+        report = replay_episode(dataset, replay)
+        console.print(replay_table(report))
+        if not report.matches:
+            raise typer.Exit(1)

@@ -126,6 +126,11 @@ class Dataset:
         shard, j = self._locate_episode(i)
         return {f.key: np.asarray(shard.array(f.key)[j]).astype(f.numpy_dtype).item() for f in schema.EPISODE_FIELDS}
 
+    def episode_generation(self, i: int) -> dict:
+        """The generation record (config, command) of the shard that holds episode i."""
+        shard, _ = self._locate_episode(i)
+        return shard.attrs.get("generation", {})
+
     def step(self, i: int, keys: tuple[str, ...] = schema.STEP_KEYS) -> dict[str, np.ndarray]:
         """One global step: each key's value without the leading axis."""
         i = self._check("step", i, self.num_steps)

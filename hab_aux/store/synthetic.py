@@ -84,6 +84,8 @@ def synthetic_episode(
     data["tcp_pose"] = np.concatenate([rng.uniform(-1, 1, (1, 3)) + 0.2 * t, quat], 1).astype(np.float32)
     data["action"] = rng.uniform(-1, 1, (steps, schema.ACTION_DIM)).astype(np.float32)
     success = bool(seed % 4)
+    settle = min(3, steps - 1) if success else 0  # the last steps of a success are settle steps
+    data["after_success"] = np.arange(steps) >= steps - settle
     meta = {
         "task": task,
         "subtask": subtask,
@@ -97,5 +99,7 @@ def synthetic_episode(
         "length": steps,
         "expert": "synthetic",
         "failure_reason": "" if success else "timeout",
+        "success_step": steps - settle if success else -1,
+        "action_noise": 0.0,
     }
     return data, meta

@@ -70,6 +70,8 @@ def _is_scalar_of(value, dtype: str) -> bool:
         return isinstance(value, str)
     if dtype == "bool":
         return is_bool
+    if dtype.startswith("float"):
+        return isinstance(value, (float, int, np.floating, np.integer)) and not is_bool
     return isinstance(value, (int, np.integer)) and not is_bool
 
 

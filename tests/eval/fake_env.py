@@ -26,6 +26,7 @@ class FakeEnv:
         self.needed, self.grasp_until, self.collide_at = needed, grasp_until, collide_at
         self.closed = False
         self.resets: list[list[int]] = []
+        self.episode_resets: list[list[int]] = []
 
     def _obs(self) -> dict[str, np.ndarray]:
         obs = {f.key: np.zeros((self.num_envs, *f.shape), f.numpy_dtype) for f in STEP_FIELDS if f.key != "action"}
@@ -35,6 +36,7 @@ class FakeEnv:
 
     def reset(self, layout_seeds, episode_seeds):
         self.resets.append(list(layout_seeds))
+        self.episode_resets.append(list(episode_seeds))
         self.t = 0
         self.pushes = np.zeros(self.num_envs, int)
         infos = [EpisodeInfo(self.task, self.subtask, "bowl_0", "bowl", f"{self.subtask} the bowl", s, e)

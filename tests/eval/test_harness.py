@@ -8,10 +8,11 @@ import pytest
 from hab_aux.errors import UserError
 from hab_aux.eval.harness import EvalConfig, evaluate_task, layout_seeds
 from hab_aux.eval.report import write_json
-from hab_aux.eval.rollout import run_batch
+from hab_aux.rollout import run_batch
 from hab_aux.policy import ZeroPolicy
 from hab_aux.tasks import SPLIT_SEED_RANGES, get_task
 from tests.eval.fake_env import FakeEnv
+from tests.hab_aux.conftest import episodes, write_dataset  # noqa: F401 (a fixture)
 
 
 class PushPolicy(ZeroPolicy):
@@ -157,3 +158,53 @@ def test_subtasks_select_columns():
     rows = evaluate_task(get_task("SetTable"), {"zero": lambda env, k, column: ZeroPolicy()}, EvalConfig(episodes=1),
                          make_env=FakeEnv, subtasks=("open",))  # fmt: skip
     assert [c.column for c in rows["zero"]] == ["Open F", "Open D"]
+
+
+class RecordingEnv(FakeEnv):
+    """FakeEnv that reports its resets to a shared list (envs are made inside the harness)."""
+
+    seen: list[tuple[str, int, int]] = []
+
+    def reset(self, layout_seeds, episode_seeds):
+        RecordingEnv.seen += [(self.subtask, s, e) for s, e in zip(layout_seeds, episode_seeds)]
+        return super().reset(layout_seeds, episode_seeds)
+
+
+def test_episodes_from_runs_the_recorded_layouts_and_episode_seeds(tmp_path, episodes):
+    root = write_dataset(tmp_path / "ds", episodes)  # SetTable pick bowl (seed 0), open fridge (1), pick apple (4)
+    RecordingEnv.seen = []
+    config = EvalConfig(episodes=5, episodes_from=root)
+    rows = evaluate_task(get_task("SetTable"), {"zero": _zero}, config, make_env=RecordingEnv,
+                         subtasks=("pick", "open-fridge"))  # fmt: skip
+    recorded = {(m["subtask"], m["layout_seed"], m["episode_seed"]) for _, m in episodes if m["task"] == "SetTable"}
+    assert set(RecordingEnv.seen) == recorded and len(RecordingEnv.seen) == 3
+    assert [len(c.episodes) for c in rows["zero"]] == [2, 1]
+    assert "recorded episodes of" in config.source
+
+
+def test_episodes_from_a_column_the_dataset_lacks_names_what_it_holds(tmp_path, episodes):
+    root = write_dataset(tmp_path / "ds", episodes)
+    with pytest.raises(UserError, match="holds no SetTable close-drawer episodes; it holds: pick, open-fridge"):
+        evaluate_task(get_task("SetTable"), {"zero": _zero}, EvalConfig(episodes_from=root), make_env=FakeEnv,
+                      subtasks=("close-drawer",))  # fmt: skip
+
+
+def _zero(env, k, column):
+    return ZeroPolicy()
+
+
+def _push(env, k, column):
+    return PushPolicy()
+
+
+def test_workers_give_the_results_of_one_process():
+    config = EvalConfig(episodes=5)
+    make_env = partial(FakeEnv, needed=2)
+    factories = {"push": _push, "zero": _zero}
+    one = evaluate_task(get_task("TidyHouse"), factories, config, make_env=make_env)
+    two = evaluate_task(get_task("TidyHouse"), factories, replace(config, workers=2), make_env=make_env)
+
+    def flat(rows):
+        return [(n, c.column, e.info, e.success, e.length, e.failure_reason) for n, cols in rows.items() for c in cols for e in c.episodes]
+
+    assert flat(one) == flat(two) and len(flat(one)) == 20

@@ -31,3 +31,16 @@ def test_random_policy_on_every_tidyhouse_column(tmp_path):
     assert len(videos) == 2
     frames = iio.imread(videos[0])
     assert frames.shape == (4, 128, 128 * 3, 3)  # head | hand | third person, 4 steps
+
+
+def test_two_workers_give_the_experts_results_of_one():
+    """Each episode depends only on its seeds: splitting a column over processes changes nothing."""
+    task, factories = get_task("SetTable"), {"expert": policy_factory("expert")}
+    one = evaluate_task(task, factories, EvalConfig(episodes=3), subtasks=("pick",))
+    two = evaluate_task(task, factories, EvalConfig(episodes=3, workers=2), subtasks=("pick",))
+
+    def flat(rows):
+        return [(e.info, e.success, e.length, e.success_step, e.failure_reason) for e in rows["expert"][0].episodes]
+
+    assert flat(one) == flat(two)
+    assert len({e.length for e in one["expert"][0].episodes}) > 1  # three different episodes

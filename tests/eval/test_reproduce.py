@@ -16,7 +16,7 @@ from hab_aux.eval.paper_tables import PAPER, TABLE2_COLUMNS
 from hab_aux.eval.report import ColumnResult, write_json
 from hab_aux.eval.reproduce import Reproduction, reproduce
 from hab_aux.eval.reproduce_report import results_table
-from hab_aux.eval.rollout import EpisodeResult
+from hab_aux.rollout import EpisodeResult
 from hab_aux.policy import EpisodeInfo
 from hab_aux.store import ShardWriter, build_manifest
 from hab_aux.store.synthetic import synthetic_episode

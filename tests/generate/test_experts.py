@@ -23,7 +23,7 @@ def pick_env():
 def _rollout(env, seed: int, steps: int | None = None, episode_seed: int | None = None):
     """(actions, result) of the expert on val layout `seed` (episode seed `episode_seed`, default
     the same); stops at success or after `steps`."""
-    from hab_aux.eval.rollout import run_batch
+    from hab_aux.rollout import run_batch
     from hab_aux.generate.experts import make_expert
 
     expert = make_expert(env, seed=0)
@@ -102,7 +102,7 @@ def test_close_fridge_succeeds():
 
 
 def test_is_grasped_label_is_false_before_and_true_after_a_successful_pick(pick_env):
-    from hab_aux.eval.rollout import run_batch
+    from hab_aux.rollout import run_batch
     from hab_aux.generate.experts import make_expert
 
     grasped = []

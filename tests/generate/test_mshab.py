@@ -160,7 +160,7 @@ def test_schema_observation_maps_a_fetch_observation(yaw):
 
     out = schema_observation(obs, agent, target, target_world)
 
-    check_step({**{k: v[0] for k, v in out.items()}, "action": np.zeros(ACTION_DIM, np.float32)})
+    check_step({**{k: v[0] for k, v in out.items()}, "action": np.zeros(ACTION_DIM, np.float32), "after_success": np.bool_(False)})
     for cam in CAMERAS:
         assert out[f"{cam}_mask"].sum() == 100 and out[f"{cam}_mask"][0, 10:20, 30:40].all()
         assert out[f"{cam}_depth"][0, 0, 0, 0] == 0 and out[f"{cam}_depth"][0, 1, 0, 0] == 1234

@@ -103,6 +103,7 @@ def test_verify_finds_missing_and_unlisted_shards(tmp_path, episodes):
         (["inspect", "{missing}"], "not a folder"),
         (["inspect", "{ds}", "--episode", "7", "--out", "{tmp}/x.png"], r"episode 7 out of range.*valid 0\.\.4"),
         (["inspect", "{ds}", "--video", "{tmp}/x.avi"], "must end in .mp4 or .gif"),
+        (["inspect", "{ds}", "--replay", "5"], r"episode 5 out of range.*valid 0\.\.4"),
         (["card", "{missing}"], "not a folder"),
     ],
 )
