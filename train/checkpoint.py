@@ -2,9 +2,10 @@
 
     config.json        SGVLAConfig, component paths pointing at the subfolders below
     norm_stats.json    ActionStats (required: loading without it fails)
+    proprio_stats.json ProprioStats (required when inputs.proprio)
     dinov2/ siglip/ llm/   each component's own `save_pretrained`
     tokenizer/         the tokenizer with its action tokens
-    model.safetensors  projector, flow expert, decoders (and their BatchNorm buffers)
+    model.safetensors  projector, proprio encoder, flow expert, decoders (and their BatchNorm buffers)
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from hab_aux.errors import UserError
-from hab_aux.train.model.action_tokenizer import NORM_STATS_FILE, ActionStats
+from hab_aux.train.model.action_tokenizer import NORM_STATS_FILE, ActionStats, ProprioStats
 from hab_aux.train.model.build import build_model
 from hab_aux.train.model.configuration_sgvla import PretrainedSpec, SGVLAConfig
 from hab_aux.train.model.modeling_sgvla import SGVLAModel
 
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "model.safetensors"
-OWN_MODULES = ("projector", "flow", "decoders")
+OWN_MODULES = ("projector", "proprio", "flow", "decoders")
 
 
 def _own_state(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -57,9 +58,13 @@ def save_pretrained(model: SGVLAModel, folder: str | Path, state: dict[str, torc
     for name, component in (("dinov2", model.vision.dinov2), ("siglip", model.vision.siglip), ("llm", model.llm)):
         prefix = "llm." if name == "llm" else f"vision.{name}."
         component.save_pretrained(folder / name, state_dict=_under(state, prefix))
+    if model.config.inputs.proprio and model.proprio_stats is None:
+        raise ValueError("inputs.proprio is on but model.proprio_stats is None: a checkpoint must carry ProprioStats")
     model.tokenizer.save_pretrained(folder / "tokenizer")
     save_file(_own_state(state), str(folder / WEIGHTS_FILE))
     model.stats.save(folder)
+    if model.config.inputs.proprio:
+        model.proprio_stats.save(folder)
     cfg = model.config
     cfg = cfg.replace(
         vision=dataclasses.replace(
@@ -104,7 +109,8 @@ def load_pretrained(folder: str | Path, device: str | torch.device = "cpu") -> S
     folder = Path(folder)
     cfg = load_config(folder)
     stats = ActionStats.load(folder)  # fails loudly without norm_stats.json
-    model = build_model(cfg, stats)
+    proprio_stats = ProprioStats.load(folder) if cfg.inputs.proprio else None  # likewise
+    model = build_model(cfg, stats, proprio_stats)
     state = load_file(str(folder / WEIGHTS_FILE))
     expected = set(_own_state(model.state_dict()))
     if set(state) != expected:

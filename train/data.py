@@ -14,9 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from hab_aux.errors import UserError
-from hab_aux.schema import FIELDS
+from hab_aux.schema import FIELDS, QPOS_NO_BASE
 from hab_aux.store import Dataset, open_dataset
 from hab_aux.train.augment import random_shift
+from hab_aux.train.model.processor import PROPRIO_KEY
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,7 @@ class SampleSpec:
     allocation: tuple[LabelSource, ...] = PAPER_ALLOCATION
     subtasks: tuple[str, ...] | None = None  # sample only episodes of these subtasks
     shift: int = 0  # random-shift augmentation of images and masks, in stored pixels (0 = off)
+    proprio: bool = False  # add "proprio": the current qpos without the base (the model's state input)
 
     @property
     def spatial_keys(self) -> tuple[str, ...]:
@@ -133,7 +135,8 @@ class StepSamples:
         future_valid = future < ends[:, None]
         future = np.minimum(future, ends[:, None] - 1)
         need = np.unique(np.concatenate([past.ravel(), future.ravel(), steps]))
-        read = self._data.steps(need, tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, "action"))))
+        extra = ("qpos",) if spec.proprio else ()
+        read = self._data.steps(need, tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, "action", *extra))))
         row = {int(s): r for r, s in enumerate(need)}
         out = []
         for i, (step, episode) in enumerate(zip(steps, episodes)):
@@ -144,6 +147,8 @@ class StepSamples:
                 sample[key] = read[key][rows] if spec.history else read[key][r]
             for key in spec.label_keys:
                 sample[key] = read[key][r] if self._provides[key][episode] else None
+            if spec.proprio:
+                sample[PROPRIO_KEY] = read["qpos"][r][list(QPOS_NO_BASE)]
             if spec.chunk > 1:
                 sample["action_chunk"] = read["action"][[row[int(s)] for s in future[i]]]
                 sample["action_chunk_valid"] = future_valid[i]
@@ -160,15 +165,18 @@ def dataset_fingerprint(paths: list[Path]) -> str:
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:16]
 
 
-def action_quantiles(paths: list[Path], cache_dir: Path) -> tuple[np.ndarray, np.ndarray]:
-    """Per-dim 1st/99th percentiles of every action, computed once per dataset set and cached."""
-    cache = cache_dir / f"action-stats-{dataset_fingerprint(paths)}.json"
+def quantiles(paths: list[Path], key: str, cache_dir: Path, index: tuple[int, ...] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dim 1st/99th percentiles of every step's `key` (dims `index`), computed once per dataset
+    set and cached."""
+    name = key if index is None else f"{key}-{'_'.join(map(str, index))}"
+    cache = cache_dir / f"{name}-stats-{dataset_fingerprint(paths)}.json"
     if cache.exists():
         d = json.loads(cache.read_text())
         return np.asarray(d["q01"], np.float32), np.asarray(d["q99"], np.float32)
     data = open_dataset([str(p) for p in paths])
-    actions = np.concatenate([s.array("action")[: s.num_steps] for s in data.shards])
-    q01, q99 = np.quantile(actions, 0.01, axis=0), np.quantile(actions, 0.99, axis=0)
+    values = np.concatenate([s.array(key)[: s.num_steps] for s in data.shards])
+    values = values if index is None else values[:, list(index)]
+    q01, q99 = np.quantile(values, 0.01, axis=0), np.quantile(values, 0.99, axis=0)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"q01": q01.tolist(), "q99": q99.tolist(), "num_steps": len(actions)}))
+    cache.write_text(json.dumps({"q01": q01.tolist(), "q99": q99.tolist(), "num_steps": len(values)}))
     return q01.astype(np.float32), q99.astype(np.float32)

@@ -16,10 +16,11 @@ import torch
 
 from hab_aux.errors import UserError, choose
 from hab_aux.policy import EpisodeInfo, Observation
-from hab_aux.schema import ACTION_DIM
+from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE
 from hab_aux.train.model.action_tokenizer import ActionBins
 from hab_aux.train.model.build import make_processor
 from hab_aux.train.model.modeling_sgvla import SGVLAModel
+from hab_aux.train.model.processor import PROPRIO_KEY
 
 HEADS = ("tokens", "flow")
 
@@ -57,9 +58,10 @@ class SGVLAPolicy:
             self.frames.extend([frame] * self.frames.maxlen)
         else:
             self.frames.append(frame)
+        state = {PROPRIO_KEY: np.asarray(observation["qpos"])[list(QPOS_NO_BASE)]} if self.model.config.inputs.proprio else {}
         if self.model.config.inputs.history == 0:
-            return {**frame, "instruction": instruction}
-        return {**{k: np.stack([f[k] for f in self.frames]) for k in self.keys}, "instruction": instruction}
+            return {**frame, **state, "instruction": instruction}
+        return {**{k: np.stack([f[k] for f in self.frames]) for k in self.keys}, **state, "instruction": instruction}
 
     def _plan(self, sample: dict) -> np.ndarray:
         """Normalised actions to queue: (1, 13) for tokens, (execute, 13) for flow."""

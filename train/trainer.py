@@ -16,11 +16,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from hab_aux.errors import UserError, choose
-from hab_aux.schema import IMAGE_SIZE
+from hab_aux.schema import IMAGE_SIZE, QPOS_NO_BASE
 from hab_aux.train.checkpoint import quiet_transformers
-from hab_aux.train.data import LABEL_ALLOCATIONS, SampleSpec, StepSamples, action_quantiles
+from hab_aux.train.data import LABEL_ALLOCATIONS, SampleSpec, StepSamples, quantiles
 from hab_aux.train.metrics import MetricsLog
-from hab_aux.train.model.action_tokenizer import ActionStats
+from hab_aux.train.model.action_tokenizer import ActionStats, ProprioStats
 from hab_aux.train.model.build import build_model, make_processor
 from hab_aux.train.packed import PackedBatch
 from hab_aux.train.parallel import STRATEGIES, check_strategy, for_stage, load_state_dicts, shard, state_dicts
@@ -114,7 +114,7 @@ def _distributed() -> tuple[int, int]:
 
 
 def build_run(config: TrainConfig, world: int):
-    """Model config, samples and action stats for a run (shared by training and `--list`-style checks)."""
+    """Model config, samples, (action stats, proprio stats or None) and steps per epoch for a run."""
     recipe = get_recipe(config.recipe)
     model_config = recipe.model_config(override(get_preset(config.preset), list(config.overrides)))
     phases = parse_schedule(recipe, config.schedule)
@@ -129,11 +129,14 @@ def build_run(config: TrainConfig, world: int):
         allocation=LABEL_ALLOCATIONS[config.labels],
         subtasks=recipe.subtasks,
         shift=config.shift,
+        proprio=model_config.inputs.proprio,
     )
-    samples = StepSamples([Path(p) for p in config.data], spec, config.batch_size, config.seed)
-    stats = ActionStats(*action_quantiles([Path(p) for p in config.data], CACHE))
+    paths = [Path(p) for p in config.data]
+    samples = StepSamples(paths, spec, config.batch_size, config.seed)
+    stats = ActionStats(*quantiles(paths, "action", CACHE))
+    proprio_stats = ProprioStats(*quantiles(paths, "qpos", CACHE, QPOS_NO_BASE)) if model_config.inputs.proprio else None
     steps_per_epoch = max(1, samples.batches_per_epoch() // (config.grad_accum * world))
-    return model_config, phases, samples, stats, steps_per_epoch
+    return model_config, phases, samples, (stats, proprio_stats), steps_per_epoch
 
 
 def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
@@ -149,7 +152,7 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
     if config.max_steps is not None:
         last = min(last, config.max_steps)
     torch.manual_seed(config.seed)
-    model = build_model(model_config, stats).to(device)
+    model = build_model(model_config, *stats).to(device)
     if config.strategy == "fsdp":
         shard(model, device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)  # one kernel, not a loop over tensors

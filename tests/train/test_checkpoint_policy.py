@@ -126,3 +126,20 @@ def test_big_preset_loads_from_hub():
     real, meta = parameter_counts(model), parameter_counts(build_meta_model(cfg))
     for k in ("dinov2", "siglip", "projector", "llm"):
         assert real[k] == meta[k], k
+
+
+def test_proprio_stats_travel_with_the_checkpoint_and_are_required(tmp_path):
+    model = build_tiny(seed=2, proprio=True).eval()
+    folder = save_pretrained(model, tmp_path / "ckpt")
+    loaded = load_pretrained(folder)
+    assert np.array_equal(loaded.proprio_stats.q99, model.proprio_stats.q99)
+    policy = SGVLAPolicy(loaded, head="tokens")
+    policy.reset(EPISODE)
+    obs = make_sample(np.random.default_rng(3))
+    assert policy.select_action(obs, EPISODE.instruction).shape == (13,)
+    (folder / "proprio_stats.json").unlink()
+    with pytest.raises(UserError, match="proprio_stats.json is missing"):
+        load_pretrained(folder)
+    model.proprio_stats = None
+    with pytest.raises(ValueError, match="ProprioStats"):
+        save_pretrained(model, tmp_path / "never")

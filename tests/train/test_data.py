@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hab_aux.errors import UserError
-from hab_aux.train.data import ALL_LABELS, SampleSpec, StepSamples, action_quantiles
+from hab_aux.train.data import ALL_LABELS, SampleSpec, StepSamples, quantiles
 from hab_aux.train.trainer import TrainConfig
 
 def spec(**kwargs):
@@ -47,11 +47,11 @@ def test_a_label_no_episode_provides_is_refused(dataset):
         StepSamples([dataset], SampleSpec(obs_keys=(), label_keys=("hand_seg",)), batch_size=2)
 
 
-def test_action_quantiles_are_cached(dataset, tmp_path):
-    q01, q99 = action_quantiles([dataset], tmp_path)
+def test_quantiles_are_cached(dataset, tmp_path):
+    q01, q99 = quantiles([dataset], "action", tmp_path)
     assert q01.shape == (13,) and q99[0] > q01[0]
     assert len(list(tmp_path.iterdir())) == 1
-    assert np.array_equal(action_quantiles([dataset], tmp_path)[1], q99)
+    assert np.array_equal(quantiles([dataset], "action", tmp_path)[1], q99)
 
 
 def test_subtask_filter_and_empty_data(dataset):

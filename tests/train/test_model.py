@@ -11,6 +11,7 @@ from hab_aux.train.model.modeling_sgvla import BACKBONE
 from tests.train.tiny_sgvla import build_tiny, make_sample
 
 AUX = ("global_pos", "grasp", "object_pose", "joint_pose", "mask")
+TINY_BACKBONE = tuple(g for g in BACKBONE if g != "proprio")  # the tiny fixture has no proprio input
 
 
 def _grads(model, group):
@@ -50,18 +51,18 @@ def test_batch_and_output_shapes(tiny_model, tiny_batch):
 
 def test_stage1_aux_loss_does_not_reach_backbone(tiny_model, tiny_batch):
     _backward(tiny_model, tiny_batch, "adapt", AUX)
-    for group in BACKBONE:
+    for group in TINY_BACKBONE:
         assert not _has_grad(tiny_model, group), group
     for name in AUX:
         assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in tiny_model.decoders[name].parameters()), name
     # ... while the backbone still trains on the action-token loss
     _backward(tiny_model, tiny_batch, "adapt", ("tokens",))
-    assert all(_has_grad(tiny_model, g) for g in BACKBONE)
+    assert all(_has_grad(tiny_model, g) for g in TINY_BACKBONE)
 
 
 def test_stage2_aux_loss_reaches_backbone(tiny_model, tiny_batch):
     _backward(tiny_model, tiny_batch, "joint", AUX)
-    assert all(_has_grad(tiny_model, g) for g in (*BACKBONE, "decoders"))
+    assert all(_has_grad(tiny_model, g) for g in (*TINY_BACKBONE, "decoders"))
 
 
 def test_stage3_only_expert_trains(tiny_model, tiny_batch):
@@ -246,3 +247,23 @@ def test_fast_decoding_gives_the_bins_of_a_plain_greedy_decode(tiny_model):
                 extra = torch.full((3, 1), name == "attention_mask")
                 setattr(batch, name, torch.cat([getattr(batch, name), extra], dim=1))
     assert torch.equal(tiny_model.predict_action_bins(proc(samples, with_actions=False)), torch.stack(ref, dim=1))
+
+
+def test_the_proprio_input_is_one_prefix_token_that_changes_the_prediction():
+    model = build_tiny(seed=3, proprio=True).eval()
+    rng = np.random.default_rng(5)
+    sample = make_sample(rng)
+    proc = make_processor(model)
+    batch = proc([sample], with_actions=False)
+    assert batch.proprio.shape == (1, 12) and float(batch.proprio.abs().max()) <= 1.0
+    without = build_tiny(seed=3).eval()
+    plain = make_processor(without)([sample], with_actions=False)
+    assert model.encode(batch).hidden.shape[1] == without.encode(plain).hidden.shape[1] + 1
+    moved = proc([{**sample, "proprio": -sample["proprio"]}], with_actions=False)
+    assert not torch.equal(model.encode(batch).hidden, model.encode(moved).hidden)
+    stage = model.config.stage("joint")
+    loss = model(proc([sample]), stage)["total"]
+    loss.backward()
+    assert all(p.grad is not None for p in model.proprio.parameters())
+    with pytest.raises(UserError, match="'proprio'"):
+        proc([{k: v for k, v in sample.items() if k != "proprio"}], with_actions=False)

@@ -175,3 +175,9 @@ def test_fsdp_needs_torchrun(settable, tmp_path):
         train(config(settable, tmp_path / "run", strategy="fsdp"), QUIET)
     with pytest.raises(UserError, match="unknown --strategy 'zero3'; valid: ddp, fsdp"):
         config(settable, tmp_path / "run", strategy="zero3")
+
+
+def test_a_proprio_run_trains_and_its_checkpoint_carries_the_stats(settable, tmp_path):
+    final = train(config(settable, tmp_path / "p", schedule="joint=2", overrides=("inputs.proprio=true",)), QUIET)
+    assert (final / "proprio_stats.json").is_file()
+    assert any(k.startswith("proprio.") for k in weights(final))

@@ -1,4 +1,4 @@
-"""Action normalisation stats and OpenVLA/MiniVLA-style discrete action tokens.
+"""Action (and proprio) normalisation stats and OpenVLA/MiniVLA-style discrete action tokens.
 
 Normalise each dim with dataset quantiles, `2 * (x - q01) / (q99 - q01 + 1e-8) - 1`, clip to
 [-1, 1]; dims whose q01 == q99 normalise to 0 (and decode back to their constant value).
@@ -10,37 +10,42 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import ClassVar
 from pathlib import Path
 
 import numpy as np
 
 from hab_aux.errors import UserError
-from hab_aux.schema import ACTION_DIM
+from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE
 
 NORM_STATS_FILE = "norm_stats.json"
+PROPRIO_STATS_FILE = "proprio_stats.json"
 
 
 @dataclass(frozen=True)
-class ActionStats:
-    """Per-dim quantiles of the training actions; travels with every checkpoint."""
+class QuantileStats:
+    """Per-dim 1st/99th percentiles of training data; travels with every checkpoint. Subclasses
+    fix the dimension and the file name."""
 
-    q01: np.ndarray  # (13,) float32
-    q99: np.ndarray  # (13,) float32
+    DIM: ClassVar[int]
+    FILE: ClassVar[str]
+    q01: np.ndarray  # (DIM,) float32
+    q99: np.ndarray  # (DIM,) float32
 
     def __post_init__(self):
         for name in ("q01", "q99"):
             a = np.asarray(getattr(self, name), dtype=np.float32)
-            if a.shape != (ACTION_DIM,) or not np.all(np.isfinite(a)):
-                raise ValueError(f"ActionStats.{name} must be {ACTION_DIM} finite numbers, got shape {a.shape}")
+            if a.shape != (self.DIM,) or not np.all(np.isfinite(a)):
+                raise ValueError(f"{type(self).__name__}.{name} must be {self.DIM} finite numbers, got shape {a.shape}")
             object.__setattr__(self, name, a)
         if np.any(self.q99 < self.q01):
-            raise ValueError("ActionStats: q99 < q01 in some dim")
+            raise ValueError(f"{type(self).__name__}: q99 < q01 in some dim")
 
     @classmethod
-    def from_data(cls, actions: np.ndarray) -> ActionStats:
-        a = np.asarray(actions, dtype=np.float64)
-        if a.ndim != 2 or a.shape[1] != ACTION_DIM or len(a) == 0:
-            raise ValueError(f"ActionStats.from_data needs an (N, {ACTION_DIM}) array, got {a.shape}")
+    def from_data(cls, values: np.ndarray):
+        a = np.asarray(values, dtype=np.float64)
+        if a.ndim != 2 or a.shape[1] != cls.DIM or len(a) == 0:
+            raise ValueError(f"{cls.__name__}.from_data needs an (N, {cls.DIM}) array, got {a.shape}")
         return cls(np.quantile(a, 0.01, axis=0), np.quantile(a, 0.99, axis=0))
 
     @property
@@ -60,21 +65,31 @@ class ActionStats:
         return {"q01": self.q01.tolist(), "q99": self.q99.tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> ActionStats:
+    def from_dict(cls, d: dict):
         return cls(np.asarray(d["q01"]), np.asarray(d["q99"]))
 
     def save(self, folder: str | Path) -> None:
-        (Path(folder) / NORM_STATS_FILE).write_text(json.dumps(self.to_dict(), indent=2))
+        (Path(folder) / self.FILE).write_text(json.dumps(self.to_dict(), indent=2))
 
     @classmethod
-    def load(cls, folder: str | Path) -> ActionStats:
-        path = Path(folder) / NORM_STATS_FILE
+    def load(cls, folder: str | Path):
+        path = Path(folder) / cls.FILE
         if not path.is_file():
-            raise UserError(
-                f"{path} is missing: a checkpoint must carry its action normalisation stats "
-                "(ActionStats.from_data(actions).save(folder))"
-            )
+            raise UserError(f"{path} is missing: a checkpoint must carry its {cls.__name__} "
+                            f"({cls.__name__}.from_data(values).save(folder))")  # fmt: skip
         return cls.from_dict(json.loads(path.read_text()))
+
+
+class ActionStats(QuantileStats):
+    """Quantiles of the training actions (13-D)."""
+
+    DIM, FILE = ACTION_DIM, NORM_STATS_FILE
+
+
+class ProprioStats(QuantileStats):
+    """Quantiles of the proprioceptive input: qpos without the base joints (`schema.QPOS_NO_BASE`)."""
+
+    DIM, FILE = len(QPOS_NO_BASE), PROPRIO_STATS_FILE
 
 
 class ActionBins:

@@ -8,7 +8,7 @@ from collections import OrderedDict
 
 import torch
 
-from hab_aux.train.model.action_tokenizer import ActionStats, action_token_names
+from hab_aux.train.model.action_tokenizer import ActionStats, ProprioStats, action_token_names
 from hab_aux.train.model.configuration_sgvla import PretrainedSpec, SGVLAConfig
 from hab_aux.train.model.modeling_sgvla import SGVLAModel
 from hab_aux.train.model.processor import SGVLAProcessor
@@ -63,7 +63,7 @@ def _init_new_rows(llm, ids: list[int], n_old: int) -> None:
             out.weight[ids] = w[ids]
 
 
-def build_model(config: SGVLAConfig, stats: ActionStats | None = None) -> SGVLAModel:
+def build_model(config: SGVLAConfig, stats: ActionStats | None = None, proprio_stats: ProprioStats | None = None) -> SGVLAModel:
     """Load or build every component, add the action tokens, resize the embeddings if needed."""
     comps = {k: build_component(k, getattr(config.vision, k)) for k in ("dinov2", "siglip")}
     llm = build_component("llm", config.llm.model)
@@ -75,7 +75,7 @@ def build_model(config: SGVLAConfig, stats: ActionStats | None = None) -> SGVLAM
     if added:
         _init_new_rows(llm, ids, n_before)
     model = SGVLAModel(config, comps["dinov2"], comps["siglip"], llm, ids)
-    model.tokenizer, model.stats = tokenizer, stats
+    model.tokenizer, model.stats, model.proprio_stats = tokenizer, stats, proprio_stats
     return model
 
 
@@ -88,7 +88,7 @@ def build_meta_model(config: SGVLAConfig) -> SGVLAModel:
 
 
 def make_processor(model: SGVLAModel) -> SGVLAProcessor:
-    return SGVLAProcessor(model.config, model.tokenizer, model.stats, model.action_token_ids.tolist())
+    return SGVLAProcessor(model.config, model.tokenizer, model.stats, model.action_token_ids.tolist(), model.proprio_stats)
 
 
 def parameter_counts(model: SGVLAModel) -> OrderedDict[str, int]:

@@ -18,7 +18,7 @@ from hab_aux.schema import CAMERAS, FIELDS
 # Names the model code implements; the registries in decoders.py / losses.py use the same keys.
 DECODER_KINDS = ("pooled_mlp", "query_transformer", "deconv")
 DECODER_LOSSES = ("mse", "bce", "pose", "bce_map")
-COMPONENTS = ("dinov2", "siglip", "projector", "llm", "flow", "decoders")
+COMPONENTS = ("dinov2", "siglip", "projector", "proprio", "llm", "flow", "decoders")
 LOSS_TERMS = ("tokens", "flow", "aux")
 TOKEN_SOURCES = ("prefix",) + tuple(f"image:{cam}_rgb" for cam in CAMERAS)
 
@@ -89,6 +89,10 @@ class InputConfig:
     cameras: tuple[str, ...] = CAMERAS
     depth: bool = True  # Eq. 1 depth image per camera, through the same encoders
     history: int = 0  # past frames fed in addition to the current one (paper tried 4; it hurt)
+    # Robot state as one prefix token after the images: qpos without the three base joints (where
+    # the base is in the world says nothing the images do not, and varies with the layout), q01/q99-
+    # normalised with stats that travel with the checkpoint. Not in the paper: its recipes keep it off.
+    proprio: bool = False
 
     def __post_init__(self):
         if not self.cameras:

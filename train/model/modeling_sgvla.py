@@ -1,7 +1,7 @@
 """SG-VLA: fused vision -> projector -> Qwen2 LLM, with action tokens, an optional flow expert and
 auxiliary decoders on the LLM's last hidden states.
 
-Sequence: [vision tokens of every image slot][left-padded prompt][13 action tokens][eos].
+Sequence: [vision tokens of every image slot][proprio token, optional][left-padded prompt][13 action tokens][eos].
 Positions come from the attention mask (padding sits between the image tokens and the prompt,
 so no query row is fully masked). `forward(batch, stage)` applies the stage's gradient routing
 (`StageSpec`): trainable components, detached decoder inputs, which losses count.
@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from hab_aux.errors import UserError
-from hab_aux.schema import ACTION_DIM
+from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE
 from hab_aux.train.model.configuration_sgvla import SGVLAConfig, StageSpec
 from hab_aux.train.model.decoders import build_decoders
 from hab_aux.train.model.flow_expert import FlowExpert
@@ -24,7 +24,7 @@ from hab_aux.train.model.losses import LOSSES, masked_mean
 from hab_aux.train.model.processor import SGVLABatch
 from hab_aux.train.model.vision import FusedVision, Projector
 
-BACKBONE = ("dinov2", "siglip", "projector", "llm")
+BACKBONE = ("dinov2", "siglip", "projector", "proprio", "llm")
 
 
 @dataclass
@@ -42,6 +42,8 @@ class SGVLAModel(nn.Module):
         self.vision = FusedVision(config.vision, dinov2, siglip)
         hidden = llm.config.hidden_size
         self.projector = Projector(self.vision.fused_dim, hidden, config.vision.projector_mult)
+        self.proprio = nn.Sequential(nn.Linear(len(QPOS_NO_BASE), hidden), nn.GELU(), nn.Linear(hidden, hidden)) \
+            if config.inputs.proprio else None  # fmt: skip
         self.llm = llm
         self.flow = FlowExpert(config.flow, hidden) if config.flow.enabled else None
         self.decoders = build_decoders(config.decoders, hidden)
@@ -49,11 +51,14 @@ class SGVLAModel(nn.Module):
         self.register_buffer("action_token_ids", ids, persistent=False)
         self.slots = config.inputs.image_slots()
         self.stats = None  # ActionStats, set by build_model / load
+        self.proprio_stats = None  # ProprioStats when inputs.proprio, likewise
         self.tokenizer = None
 
     # ---- components and stages -----------------------------------------------------------
     def components(self) -> dict[str, nn.Module]:
         comps = {"dinov2": self.vision.dinov2, "siglip": self.vision.siglip, "projector": self.projector, "llm": self.llm}
+        if self.proprio is not None:
+            comps["proprio"] = self.proprio
         if self.flow is not None:
             comps["flow"] = self.flow
         for name, dec in self.decoders.items():
@@ -77,7 +82,13 @@ class SGVLAModel(nn.Module):
         return self.projector(feats.to(self.projector[0].weight.dtype)).reshape(b, i * feats.shape[1], -1)
 
     def encode(self, batch: SGVLABatch, use_cache: bool = False) -> Encoded:
+        """Prefix: image tokens, the proprio token (when inputs.proprio), then the prompt."""
         vis = self.embed_images(batch.images)
+        if self.proprio is not None:
+            if batch.proprio is None:
+                raise UserError("inputs.proprio is on but the batch has no proprio (SGVLAProcessor adds it from qpos)")
+            state = self.proprio(batch.proprio.to(self.proprio[0].weight.dtype))[:, None]
+            vis = torch.cat([vis, state.to(vis.dtype)], dim=1)
         txt = self.llm.get_input_embeddings()(batch.input_ids)
         embeds = torch.cat([vis.to(txt.dtype), txt], dim=1)
         ones = torch.ones(vis.shape[:2], dtype=torch.bool, device=vis.device)

@@ -3,7 +3,8 @@
 A sample is a dict of `hab_aux.schema` step keys plus "instruction" (str). With `inputs.history=k`,
 image keys hold (k+1, ...) stacks, oldest first, the current frame last. Optional flow targets:
 "action_chunk" (chunk, 13) and "action_chunk_valid" (chunk,) bool (steps past the episode end are
-invalid); without them only chunk step 0 (= "action") is a valid target. Depth goes through Eq. 1
+invalid); without them only chunk step 0 (= "action") is a valid target. With `inputs.proprio`,
+"proprio" (12,) is the robot state (qpos without the base). Depth goes through Eq. 1
 (`schema.depth_to_image`) and is repeated on 3 channels; 0 mm (no hit) maps to 0 (far). A label key that is missing,
 None, or has a NaN makes that sample's label invalid: its loss is masked out.
 """
@@ -16,8 +17,8 @@ import numpy as np
 import torch
 
 from hab_aux.errors import UserError
-from hab_aux.schema import ACTION_DIM, depth_to_image
-from hab_aux.train.model.action_tokenizer import ActionBins, ActionStats
+from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE, depth_to_image
+from hab_aux.train.model.action_tokenizer import ActionBins, ActionStats, ProprioStats
 from hab_aux.train.model.configuration_sgvla import SGVLAConfig
 
 
@@ -30,6 +31,7 @@ class SGVLABatch:
     attention_mask:   (B, L) bool, False on padding
     prefix_mask:      (B, L) bool, True on real prompt tokens (not padding, not action/eos)
     labels:           (B, L) int64, -100 except action tokens and eos; None at inference
+    proprio:          (B, 12) float32 normalised qpos without the base; None unless inputs.proprio
     action_chunk:     (B, chunk, 13) float32 normalised actions; None when not given
     action_chunk_valid: (B, chunk) bool
     targets:          decoder name -> (B, *target_shape) float32 (zeros where invalid)
@@ -41,6 +43,7 @@ class SGVLABatch:
     attention_mask: torch.Tensor
     prefix_mask: torch.Tensor
     labels: torch.Tensor | None = None
+    proprio: torch.Tensor | None = None
     action_chunk: torch.Tensor | None = None
     action_chunk_valid: torch.Tensor | None = None
     targets: dict[str, torch.Tensor] = field(default_factory=dict)
@@ -73,9 +76,17 @@ def _depth(depth_mm: np.ndarray) -> np.ndarray:
     return np.where(depth_mm == 0, 0.0, depth_to_image(depth_mm)).astype(np.float32)
 
 
+# The proprio input's sample key: qpos without the base (`schema.QPOS_NO_BASE`). Not "qpos", which is
+# also the joint-pose decoder's target and is None where the label allocation withholds it.
+PROPRIO_KEY = "proprio"
+
+
 class SGVLAProcessor:
-    def __init__(self, config: SGVLAConfig, tokenizer, stats: ActionStats | None, action_token_ids: list[int]):
-        self.config, self.tokenizer, self.stats = config, tokenizer, stats
+    def __init__(self, config: SGVLAConfig, tokenizer, stats: ActionStats | None, action_token_ids: list[int],
+                 proprio_stats: ProprioStats | None = None):  # fmt: skip
+        if config.inputs.proprio and proprio_stats is None:
+            raise UserError("inputs.proprio is on but there are no proprio stats (ProprioStats.from_data(qpos[:, 3:]))")
+        self.config, self.tokenizer, self.stats, self.proprio_stats = config, tokenizer, stats, proprio_stats
         self.action_token_ids = list(action_token_ids)
         self.bins = ActionBins(config.action.n_bins)
         self.slots = config.inputs.image_slots()
@@ -96,6 +107,12 @@ class SGVLAProcessor:
             img = _depth(a[..., 0]) if key.endswith("_depth") else a.astype(np.float32) / 255.0
             out.append(np.repeat(img[None], 3, 0) if img.ndim == 2 else img.transpose(2, 0, 1))
         return np.stack(out).astype(np.float32)
+
+    def _proprio(self, samples: list[dict]) -> torch.Tensor:
+        if any(s.get(PROPRIO_KEY) is None for s in samples):
+            raise UserError(f"inputs.proprio needs {PROPRIO_KEY!r} ({len(QPOS_NO_BASE)},) in every sample: qpos[QPOS_NO_BASE]")
+        state = np.stack([np.asarray(s[PROPRIO_KEY], np.float32) for s in samples])
+        return torch.from_numpy(self.proprio_stats.normalize(state))
 
     # ---- text + action tokens ------------------------------------------------------------
     def action_tokens(self, action: np.ndarray) -> list[int]:
@@ -152,6 +169,8 @@ class SGVLAProcessor:
             actions = [np.asarray(s["action"], np.float32) for s in samples]
         input_ids, attn, prefix, labels = self._text(instructions, actions)
         batch = SGVLABatch(torch.from_numpy(np.stack([self._images(s) for s in samples])), input_ids, attn, prefix, labels)
+        if self.config.inputs.proprio:
+            batch.proprio = self._proprio(samples)
         if with_actions and self.config.flow.enabled:
             batch.action_chunk, batch.action_chunk_valid = self._chunk(samples)
         for spec in self.config.enabled_decoders if with_actions else ():
