@@ -1,7 +1,10 @@
 """`SGVLAPolicy`: a trained SG-VLA checkpoint behind the `hab_aux.policy.Policy` protocol.
 
-head="tokens": 13 greedy action tokens per step. head="flow": the expert predicts a chunk of
-`flow.chunk` actions, the first `flow.execute` are queued and executed, then it re-plans.
+head="tokens": greedy action tokens for a chunk of `action.chunk` actions (13 tokens each); the
+first `action.execute` are queued and executed, then it re-plans, or with `action.temporal_ensemble`
+it predicts every step and executes the ensembled action (`temporal_ensemble.py`). head="flow": the
+expert predicts a chunk of `flow.chunk` actions, the first `flow.execute` are queued and executed,
+then it re-plans.
 History (inputs.history = k): the last k+1 observations are kept; at the start of an episode the
 first observation is repeated to fill the window. Actions are denormalised and clipped to [-1, 1].
 """
@@ -21,6 +24,7 @@ from hab_aux.train.model.action_tokenizer import ActionBins
 from hab_aux.train.model.build import make_processor
 from hab_aux.train.model.modeling_sgvla import SGVLAModel
 from hab_aux.train.model.processor import PROPRIO_KEY
+from hab_aux.train.temporal_ensemble import TemporalEnsemble
 
 HEADS = ("tokens", "flow")
 
@@ -48,6 +52,9 @@ class SGVLAPolicy:
 
     def reset(self, episode: EpisodeInfo | None) -> None:
         self.queue: deque[np.ndarray] = deque()
+        action = self.model.config.action
+        self.ensemble = TemporalEnsemble(action.chunk, action.ensemble_decay) \
+            if self.head == "tokens" and action.temporal_ensemble else None  # fmt: skip
         self.frames: deque[dict] = deque(maxlen=self.model.config.inputs.history + 1)
         seed = self.seed if episode is None else episode.episode_seed
         self.generator = torch.Generator().manual_seed(int(seed))
@@ -63,18 +70,22 @@ class SGVLAPolicy:
             return {**frame, **state, "instruction": instruction}
         return {**{k: np.stack([f[k] for f in self.frames]) for k in self.keys}, **state, "instruction": instruction}
 
-    def _plan(self, sample: dict) -> np.ndarray:
-        """Normalised actions to queue: (1, 13) for tokens, (execute, 13) for flow."""
+    def _chunk(self, sample: dict) -> np.ndarray:
+        """The head's normalised action chunk, (chunk, 13)."""
         device = self.model.action_token_ids.device
         batch = self.processor([sample], with_actions=False).to(device)
         if self.head == "tokens":
-            return self.bins.decode(self.model.predict_action_bins(batch).cpu().numpy())
-        chunk = self.model.predict_flow(batch, generator=self.generator)[0].float().cpu().numpy()
-        return chunk[: self.model.config.flow.execute]
+            return self.bins.decode(self.model.predict_action_bins(batch).cpu().numpy()).reshape(-1, ACTION_DIM)
+        return self.model.predict_flow(batch, generator=self.generator)[0].float().cpu().numpy()
 
     def select_action(self, observation: Observation, instruction: str) -> np.ndarray:
         sample = self._sample(observation, instruction)  # history advances every step, queued or not
-        if not self.queue:
-            self.queue.extend(self._plan(sample))
-        action = self.model.stats.unnormalize(self.queue.popleft())
+        if self.ensemble is not None:
+            normalised = self.ensemble.step(self._chunk(sample))
+        else:
+            if not self.queue:
+                execute = self.model.config.action.execute if self.head == "tokens" else self.model.config.flow.execute
+                self.queue.extend(self._chunk(sample)[:execute])
+            normalised = self.queue.popleft()
+        action = self.model.stats.unnormalize(normalised)
         return np.clip(action, -1.0, 1.0).astype(np.float32).reshape(ACTION_DIM)

@@ -125,7 +125,7 @@ def build_run(config: TrainConfig, world: int):
         obs_keys=keys,
         label_keys=tuple(dict.fromkeys(d.target for d in model_config.enabled_decoders)),
         history=model_config.inputs.history,
-        chunk=model_config.flow.chunk if model_config.flow.enabled else 1,
+        chunk=max(model_config.flow.chunk if model_config.flow.enabled else 1, model_config.action.chunk),
         allocation=LABEL_ALLOCATIONS[config.labels],
         subtasks=recipe.subtasks,
         shift=config.shift,

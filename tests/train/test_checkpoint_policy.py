@@ -83,8 +83,8 @@ def test_policy_protocol_and_flow_queue(saved, head):
     policy = SGVLAPolicy.from_checkpoint(folder, head=head)
     assert isinstance(policy, Policy)
     plans = []
-    original = policy._plan
-    policy._plan = lambda s: plans.append(1) or original(s)
+    original = policy._chunk
+    policy._chunk = lambda s: plans.append(1) or original(s)
     rng = np.random.default_rng(0)
     obs = make_sample(rng)
     policy.reset(EPISODE)
@@ -143,3 +143,61 @@ def test_proprio_stats_travel_with_the_checkpoint_and_are_required(tmp_path):
     model.proprio_stats = None
     with pytest.raises(ValueError, match="ProprioStats"):
         save_pretrained(model, tmp_path / "never")
+
+
+def _chunked(**action):
+    import dataclasses
+
+    from hab_aux.train.presets import get_preset
+
+    cfg = get_preset("tiny")
+    return build_tiny(seed=5, action=dataclasses.replace(cfg.action, **action)).eval()
+
+
+def test_chunked_token_head_predicts_chunks_and_executes_them_in_order():
+    model = _chunked(chunk=3, execute=2)
+    sample = make_sample(np.random.default_rng(4))
+    batch = make_processor(model)([sample], with_actions=False)
+    assert model.predict_action_bins(batch).shape == (1, 3 * 13)
+    train_batch = make_processor(model)([{**sample, "action_chunk": np.zeros((3, 13), np.float32),
+                                          "action_chunk_valid": np.array([True, True, False])}])  # fmt: skip
+    labelled = (train_batch.labels != -100).sum().item()
+    assert labelled == 2 * 13 + 1  # the invalid step is unlabelled; eos is
+    policy = SGVLAPolicy(model, head="tokens")
+    chunks = []
+    original = policy._chunk
+    policy._chunk = lambda s: chunks.append(original(s)) or chunks[-1]
+    policy.reset(EPISODE)
+    actions = [policy.select_action(sample, EPISODE.instruction) for _ in range(4)]
+    assert len(chunks) == 2  # 2 executed per chunk of 3
+    expected = [chunks[0][0], chunks[0][1], chunks[1][0], chunks[1][1]]
+    for got, want in zip(actions, expected):
+        np.testing.assert_allclose(got, np.clip(model.stats.unnormalize(want), -1, 1), atol=1e-6)
+
+
+def test_temporal_ensembling_averages_every_prediction_for_the_step():
+    from hab_aux.train.temporal_ensemble import TemporalEnsemble
+
+    ens = TemporalEnsemble(chunk=3, decay=0.5)
+    first = np.array([[0.0], [1.0], [2.0]])
+    second = np.array([[10.0], [11.0], [12.0]])
+    third = np.array([[20.0], [21.0], [22.0]])
+    assert ens.step(first)[0] == 0.0  # one prediction for step 0
+    w = np.exp(-0.5 * np.arange(3))
+    assert ens.step(second)[0] == pytest.approx((w[0] * 1.0 + w[1] * 10.0) / w[:2].sum())
+    assert ens.step(third)[0] == pytest.approx((w[0] * 2.0 + w[1] * 11.0 + w[2] * 20.0) / w.sum())
+    model = _chunked(chunk=3, temporal_ensemble=True)
+    policy = SGVLAPolicy(model, head="tokens")
+    calls = []
+    original = policy._chunk
+    policy._chunk = lambda s: calls.append(1) or original(s)
+    policy.reset(EPISODE)
+    sample = make_sample(np.random.default_rng(4))
+    [policy.select_action(sample, EPISODE.instruction) for _ in range(3)]
+    assert len(calls) == 3  # a prediction every step
+
+
+@pytest.mark.parametrize("action", [dict(chunk=2, execute=3), dict(chunk=3, execute=2, temporal_ensemble=True), dict(chunk=0)])
+def test_bad_chunk_settings_are_user_errors(action):
+    with pytest.raises(UserError, match="action\\."):
+        _chunked(**action)

@@ -181,3 +181,10 @@ def test_a_proprio_run_trains_and_its_checkpoint_carries_the_stats(settable, tmp
     final = train(config(settable, tmp_path / "p", schedule="joint=2", overrides=("inputs.proprio=true",)), QUIET)
     assert (final / "proprio_stats.json").is_file()
     assert any(k.startswith("proprio.") for k in weights(final))
+
+
+def test_a_chunked_token_head_trains_from_the_loaders_action_chunks(settable, tmp_path):
+    final = train(config(settable, tmp_path / "c", schedule="joint=2", overrides=("action.chunk=4", "action.execute=2")), QUIET)
+    records = [json.loads(line) for line in (tmp_path / "c" / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["loss/tokens"] > 0 for r in records)
+    assert json.loads((final / "config.json").read_text())["action"]["chunk"] == 4

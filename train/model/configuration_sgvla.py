@@ -113,11 +113,27 @@ class InputConfig:
 
 @dataclass(frozen=True)
 class ActionConfig:
+    """The token head: `chunk` future actions of 13 tokens each per prediction (ACT-style chunking;
+    the paper predicts one), of which the policy executes the first `execute` before predicting
+    again; or, with `temporal_ensemble`, it predicts every step and executes the weighted mean of
+    every chunk's prediction for that step (ACT: weight exp(-ensemble_decay * i), i = 0 the oldest)."""
+
     n_bins: int = 256  # uniform bins over the normalised (clipped) range [-1, 1]
+    chunk: int = 1
+    execute: int = 1
+    temporal_ensemble: bool = False
+    ensemble_decay: float = 0.01
 
     def __post_init__(self):
         if self.n_bins < 2:
             raise UserError(f"action.n_bins must be >= 2, got {self.n_bins}")
+        _positive("action.chunk", self.chunk)
+        if not 1 <= self.execute <= self.chunk:
+            raise UserError(f"action.execute must be in [1, action.chunk={self.chunk}], got {self.execute}")
+        if self.temporal_ensemble and self.execute != 1:
+            raise UserError(f"action.temporal_ensemble predicts every step: action.execute must be 1, got {self.execute}")
+        if self.ensemble_decay < 0:
+            raise UserError(f"action.ensemble_decay must be >= 0, got {self.ensemble_decay}")
 
 
 @dataclass(frozen=True)

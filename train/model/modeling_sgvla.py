@@ -1,7 +1,8 @@
 """SG-VLA: fused vision -> projector -> Qwen2 LLM, with action tokens, an optional flow expert and
 auxiliary decoders on the LLM's last hidden states.
 
-Sequence: [vision tokens of every image slot][proprio token, optional][left-padded prompt][13 action tokens][eos].
+Sequence: [vision tokens of every image slot][proprio token, optional][left-padded prompt]
+[action.chunk x 13 action tokens][eos].
 Positions come from the attention mask (padding sits between the image tokens and the prompt,
 so no query row is fully masked). `forward(batch, stage)` applies the stage's gradient routing
 (`StageSpec`): trainable components, detached decoder inputs, which losses count.
@@ -152,8 +153,9 @@ class SGVLAModel(nn.Module):
     # ---- inference -----------------------------------------------------------------------
     @torch.no_grad()
     def predict_action_bins(self, batch: SGVLABatch) -> torch.Tensor:
-        """Greedy decoding of 13 tokens, restricted to the action tokens, with a KV cache -> bin indices (B, 13).
-        Only the LM head's rows of the action tokens are computed: the logits the full head would give them."""
+        """Greedy decoding of action.chunk * 13 tokens, restricted to the action tokens, with a KV cache ->
+        bin indices (B, chunk * 13), step by step. Only the LM head's rows of the action tokens are
+        computed: the logits the full head would give them."""
         if self.action_token_ids.numel() == 0:
             raise ValueError("model has no action tokens (built on meta?)")
         enc = self.encode(batch, use_cache=True)
@@ -162,11 +164,11 @@ class SGVLAModel(nn.Module):
         head = self.llm.lm_head
         weight = head.weight[self.action_token_ids]
         bias = None if head.bias is None else head.bias[self.action_token_ids]
-        embed, bins = self.llm.get_input_embeddings(), []
-        for step in range(ACTION_DIM):
+        embed, bins, n = self.llm.get_input_embeddings(), [], ACTION_DIM * self.config.action.chunk
+        for step in range(n):
             idx = F.linear(hidden, weight, bias).argmax(-1)
             bins.append(idx)
-            if step == ACTION_DIM - 1:
+            if step == n - 1:
                 break
             attn = torch.cat([attn, torch.ones_like(attn[:, :1])], dim=1)
             pos = pos + 1

@@ -27,7 +27,7 @@ class SGVLABatch:
     """B samples, I images each (I = len(config.inputs.image_slots())), L text positions.
 
     images:           (B, I, 3, 128, 128) float32 in [0, 1] (RGB, or Eq. 1 depth on 3 channels)
-    input_ids:        (B, L) int64, left-padded prompt [+ 13 action tokens + eos when training]
+    input_ids:        (B, L) int64, left-padded prompt [+ action.chunk * 13 action tokens + eos when training]
     attention_mask:   (B, L) bool, False on padding
     prefix_mask:      (B, L) bool, True on real prompt tokens (not padding, not action/eos)
     labels:           (B, L) int64, -100 except action tokens and eos; None at inference
@@ -121,24 +121,45 @@ class SGVLAProcessor:
         idx = self.bins.encode(self.stats.normalize(action))
         return [self.action_token_ids[i] for i in idx]
 
+    def _token_actions(self, sample: dict) -> tuple[np.ndarray, np.ndarray]:
+        """The (chunk, 13) actions the token head learns, and which are real (past the episode's
+        end a chunk repeats its last action, unlabelled)."""
+        k = self.config.action.chunk
+        if k == 1:
+            return np.asarray(sample["action"], np.float32)[None], np.ones(1, bool)
+        if sample.get("action_chunk") is None:
+            raise UserError(f"action.chunk={k} needs 'action_chunk' ({k}, 13) in every training sample")
+        chunk = np.asarray(sample["action_chunk"], np.float32)[:k]
+        valid = np.asarray(sample.get("action_chunk_valid", np.ones(len(chunk), bool)), bool)[:k]
+        if len(chunk) < k:
+            raise UserError(f"action.chunk={k} but a sample holds {len(chunk)} future actions")
+        return chunk, valid
+
     def _text(self, instructions, actions):
+        """`actions`: per sample, (chunk, 13) actions and their valid mask, or None at inference."""
         tok, rows = self.tokenizer, []
         for i, instr in enumerate(instructions):
             ids = list(tok(self.config.llm.prompt.format(instruction=instr))["input_ids"])
-            tail = [] if actions is None else self.action_tokens(actions[i]) + [tok.eos_token_id]
-            rows.append((ids, tail))
-        length = max(len(a) + len(b) for a, b in rows)
+            tail, labelled = [], []
+            if actions is not None:
+                chunk, valid = actions[i]
+                for action, real in zip(chunk, valid):
+                    tail += self.action_tokens(action)
+                    labelled += [bool(real)] * ACTION_DIM
+                tail, labelled = tail + [tok.eos_token_id], labelled + [True]
+            rows.append((ids, tail, labelled))
+        length = max(len(a) + len(b) for a, b, _ in rows)
         shape = (len(rows), length)
         input_ids = torch.full(shape, tok.pad_token_id, dtype=torch.long)
         attn, prefix = torch.zeros(shape, dtype=torch.bool), torch.zeros(shape, dtype=torch.bool)
         labels = torch.full(shape, -100, dtype=torch.long)
-        for i, (ids, tail) in enumerate(rows):
+        for i, (ids, tail, labelled) in enumerate(rows):
             start = length - len(ids) - len(tail)
             input_ids[i, start:] = torch.tensor(ids + tail)
             attn[i, start:] = True
             prefix[i, start : start + len(ids)] = True
             if tail:
-                labels[i, start + len(ids) :] = torch.tensor(tail)
+                labels[i, start + len(ids) :] = torch.where(torch.tensor(labelled), torch.tensor(tail), -100)
         return input_ids, attn, prefix, (labels if actions is not None else None)
 
     # ---- flow targets and auxiliary labels -----------------------------------------------
@@ -166,7 +187,7 @@ class SGVLAProcessor:
         if with_actions:
             if any(s.get("action") is None for s in samples):
                 raise UserError("training samples need 'action' (13,)")
-            actions = [np.asarray(s["action"], np.float32) for s in samples]
+            actions = [self._token_actions(s) for s in samples]
         input_ids, attn, prefix, labels = self._text(instructions, actions)
         batch = SGVLABatch(torch.from_numpy(np.stack([self._images(s) for s in samples])), input_ids, attn, prefix, labels)
         if self.config.inputs.proprio:
