@@ -3,7 +3,9 @@
 `sgvla-1.3b`: the paper's backbone, loaded from the hub (or a local copy) via `from_pretrained`.
 Its `arch` dicts repeat the hub configs' numbers so `habaux model-info` counts parameters on the
 `meta` device without downloading anything.
-`tiny`: the same transformers classes with small random configs, built fully offline.
+`small`: the CPU-scale model, random init, sized to learn on a 2-core machine.
+`tiny`: the same transformers classes with very small random configs, built fully offline: for
+tests and smoke runs only (it is too small to learn the tasks).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import json
 
 from hab_aux.errors import UserError, choose
 from hab_aux.train.model.configuration_sgvla import (
+    ActionConfig,
     FlowConfig,
     LLMConfig,
+    OptimConfig,
     PretrainedSpec,
     SGVLAConfig,
     VisionConfig,
@@ -74,7 +78,40 @@ TINY = SGVLAConfig(
     decoders=paper_decoders(width=32),
 )
 
-PRESETS: dict[str, SGVLAConfig] = {c.name: c for c in (SGVLA_1_3B, TINY)}
+# CPU-scale: the same structure and classes at a size a 2-core machine trains in about an hour, from
+# random init. Images at their native 128 px in 16-px patches (the drawer handle stays a few pixels
+# wide, where `tiny`'s 56 px left about one), every encoder layer used (feature_layer -1), a 4-step
+# token chunk, and a learning rate for random weights, warmed up and decayed.
+SMALL_IMAGE = 128
+SMALL = SGVLAConfig(
+    name="small",
+    vision=VisionConfig(
+        dinov2=PretrainedSpec(None, dict(
+            hidden_size=96, num_hidden_layers=4, num_attention_heads=4, mlp_ratio=2, num_register_tokens=4,
+            image_size=SMALL_IMAGE, patch_size=16,
+        )),  # fmt: skip
+        siglip=PretrainedSpec(None, dict(
+            hidden_size=96, num_hidden_layers=4, num_attention_heads=4, intermediate_size=192, image_size=SMALL_IMAGE,
+            patch_size=16, vision_use_head=False,
+        )),  # fmt: skip
+        image_size=SMALL_IMAGE,
+        feature_layer=-1,
+        projector_mult=1,
+    ),
+    llm=LLMConfig(
+        model=PretrainedSpec(None, dict(
+            hidden_size=192, num_hidden_layers=4, num_attention_heads=4, num_key_value_heads=2, intermediate_size=384,
+            vocab_size=512, tie_word_embeddings=True, max_position_embeddings=1024,
+        )),  # fmt: skip
+        tokenizer="builtin:tiny",
+    ),
+    action=ActionConfig(chunk=4, execute=2),
+    flow=FlowConfig(enabled=True, width=96, depth=3, heads=4, mlp_ratio=2),
+    decoders=paper_decoders(width=96),
+    optim=OptimConfig(lr=3e-4, warmup_steps=500, decay="cosine"),
+)
+
+PRESETS: dict[str, SGVLAConfig] = {c.name: c for c in (SGVLA_1_3B, SMALL, TINY)}
 
 
 def get_preset(name: str) -> SGVLAConfig:

@@ -43,7 +43,7 @@ class TrainConfig:
     schedule: str | None = None
     batch_size: int = 8  # samples per micro-batch per rank
     grad_accum: int = 1
-    lr: float = 2e-5
+    lr: float | None = None  # peak learning rate; None: the preset's (SGVLAConfig.optim)
     seed: int = 0
     max_steps: int | None = None
     num_workers: int = 2
@@ -61,6 +61,8 @@ class TrainConfig:
         for name in ("batch_size", "grad_accum", "save_every"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
+        if self.lr is not None and not self.lr > 0:
+            raise UserError(f"--lr must be > 0, got {self.lr}")
         if self.max_steps is not None and self.max_steps < 1:
             raise UserError(f"--max-steps must be at least 1, got {self.max_steps}")
         if not self.data:
@@ -155,7 +157,8 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
     model = build_model(model_config, *stats).to(device)
     if config.strategy == "fsdp":
         shard(model, device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, fused=True)  # one kernel, not a loop over tensors
+    # one kernel, not a loop over tensors; the learning rate is set every step (warm-up, decay)
+    optimizer = torch.optim.Adam(model.parameters(), lr=model_config.optim.lr_at(0, last, config.lr), fused=True)
     step = 0
     if resume:
         state = load_state(run)
@@ -195,10 +198,13 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
                 (losses["total"] / config.grad_accum).backward()
                 for k, v in losses.items():
                     sums[k] = sums.get(k, 0.0) + float(v.detach()) / config.grad_accum
+            for group in optimizer.param_groups:
+                group["lr"] = model_config.optim.lr_at(step, last, config.lr)
             optimizer.step()
             step += 1
             elapsed = time.perf_counter() - started
-            record = {"stage": stage, "epoch": step / steps_per_epoch, **{f"loss/{k}": v for k, v in sums.items()},
+            record = {"stage": stage, "epoch": step / steps_per_epoch, "lr": optimizer.param_groups[0]["lr"],
+                      **{f"loss/{k}": v for k, v in sums.items()},
                       "samples_per_s": config.batch_size * config.grad_accum * world / elapsed,
                       "data_wait_fraction": waited / elapsed}  # fmt: skip
             log.log(step, record)

@@ -21,11 +21,24 @@ def _list_recipes(console: Console) -> None:
         data = "pick/place episodes" if r.subtasks else "all episodes"
         table.add_row(r.name, r.paper_row, ", ".join(r.decoders) or "-", schedule + (" (flow head)" if r.flow else ""), data)
     console.print(table)
+    from hab_aux.train.model.build import build_meta_model, parameter_counts
+    from hab_aux.train.presets import PRESETS
+
+    presets = Table(title="model presets (habaux train --preset NAME; habaux model-info --preset NAME)")
+    for column in ("preset", "weights", "images", "inputs", "parameters", "lr", "warm-up", "decay"):
+        presets.add_column(column)
+    for p in PRESETS.values():
+        weights = "pretrained (hub or folder)" if p.vision.dinov2.pretrained else "random init"
+        inputs = ", ".join(p.inputs.cameras) + (" + depth" if p.inputs.depth else "") + (" + proprio" if p.inputs.proprio else "")
+        count = parameter_counts(build_meta_model(p))["total"]
+        presets.add_row(p.name, weights, f"{p.vision.image_size} px", inputs, f"{count / 1e6:.1f}M", f"{p.optim.lr:g}",
+                        str(p.optim.warmup_steps), p.optim.decay)  # fmt: skip
+    console.print(presets)
 
 
 def command(
     data: Annotated[str | None, typer.Option(help="Dataset folder(s), comma-separated.")] = None,
-    preset: Annotated[str, typer.Option(help="Model preset: tiny (CPU, random weights) or sgvla-1.3b (hub or local weights).")] = "tiny",
+    preset: Annotated[str, typer.Option(help="Model preset: small (CPU-scale, random weights), tiny (tests and smoke runs) or sgvla-1.3b (hub or local weights).")] = "tiny",
     recipe: Annotated[str, typer.Option(help="Training recipe (see --list).")] = "sgvla",
     out: Annotated[Path | None, typer.Option(help="Run folder: checkpoints, state, metrics.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its saved state.")] = False,
@@ -33,7 +46,7 @@ def command(
     schedule: Annotated[str | None, typer.Option(help="Stage schedule: adapt=300,joint=700 (steps) or adapt=3ep,joint=7ep.")] = None,
     batch_size: Annotated[int, typer.Option(help="Samples per micro-batch per GPU/process.")] = 8,
     grad_accum: Annotated[int, typer.Option(help="Micro-batches per optimizer step.")] = 1,
-    lr: Annotated[float, typer.Option(help="Adam learning rate (constant; the paper's 2e-5).")] = 2e-5,
+    lr: Annotated[float | None, typer.Option(help="Peak Adam learning rate (default: the preset's; see --list). Warm-up and decay are the preset's.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of initialisation and data order.")] = 0,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Model config override, repeatable: flow.enabled=true, inputs.depth=false, inputs.history=4.")] = None,
     num_workers: Annotated[int, typer.Option(help="Data-loader worker processes.")] = 2,
@@ -42,7 +55,7 @@ def command(
     strategy: Annotated[str, typer.Option(help="Under torchrun: ddp (a model replica per process) or fsdp (the model sharded, for sgvla-1.3b).")] = "ddp",
     labels: Annotated[str, typer.Option(help="Which episodes train which decoder: paper (SetTable: base pose, grasp, qpos; pick/place: object pose, masks) or all (every episode that records the label).")] = "paper",
     shift: Annotated[int, typer.Option(help="Random-shift augmentation: move each sample's images and masks by up to this many pixels (of the stored 128), 0 = off.")] = 0,
-    list_: Annotated[bool, typer.Option("--list", help="List the recipes and exit.")] = False,
+    list_: Annotated[bool, typer.Option("--list", help="List the recipes and the model presets and exit.")] = False,
 ) -> None:
     """Train SG-VLA with a named recipe; run under torchrun for several GPUs (DDP, or FSDP with --strategy fsdp)."""
     console = Console()

@@ -148,7 +148,7 @@ def test_tiny_model_overfits_one_batch():
     everything = StageSpec("all", False, COMPONENTS, ("tokens", "flow", "aux"))
     opt = torch.optim.Adam(model.set_stage(everything), lr=3e-3)
     first = None
-    for step in range(60):
+    for step in range(100):
         torch.manual_seed(step)  # same noise/time draws each run
         out = model(batch, everything)
         first = first or {k: v.item() for k, v in out.items()}
@@ -215,7 +215,7 @@ def test_vision_runs_no_layer_after_the_feature_layer(tiny_model, tiny_batch):
     """Same features as the encoders' full forward with every hidden state, without running their last layer."""
     v = tiny_model.vision
     images = tiny_batch.images.flatten(0, 1)
-    pixels = torch.nn.functional.interpolate(images, size=(v.cfg.image_size,) * 2, mode="bilinear", align_corners=False)
+    pixels = torch.nn.functional.interpolate(images, size=(v.cfg.image_size,) * 2, mode="bilinear", align_corners=False, antialias=True)
     ran = []
     hooks = [enc_layers[-1].register_forward_hook(lambda *_: ran.append(1))
              for enc_layers in (v.dinov2.encoder.layer, v.siglip.encoder.layers)]  # fmt: skip
@@ -267,3 +267,31 @@ def test_the_proprio_input_is_one_prefix_token_that_changes_the_prediction():
     assert all(p.grad is not None for p in model.proprio.parameters())
     with pytest.raises(UserError, match="'proprio'"):
         proc([{k: v for k, v in sample.items() if k != "proprio"}], with_actions=False)
+
+
+def test_every_encoder_layer_of_the_small_preset_receives_gradient():
+    from hab_aux.train.model.build import build_model
+    from hab_aux.train.presets import get_preset
+    from tests.train.tiny_sgvla import make_stats
+
+    torch.manual_seed(0)
+    cfg = get_preset("small")
+    model = build_model(cfg, make_stats())
+    assert model.vision.patches_per_image == (128 // 16) ** 2 and cfg.vision.feature_layer == -1
+    sample = make_sample(np.random.default_rng(2))
+    sample["action_chunk"], sample["action_chunk_valid"] = np.zeros((8, 13), np.float32), np.ones(8, bool)
+    model(make_processor(model)([sample]), "joint")["total"].backward()
+    for name, layers in (("dinov2", model.vision.dinov2.encoder.layer), ("siglip", model.vision.siglip.encoder.layers)):
+        for i, layer in enumerate(layers):
+            assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in layer.parameters()), f"{name} layer {i}"
+
+
+def test_the_learning_rate_schedule_is_the_presets():
+    from hab_aux.train.model.configuration_sgvla import OptimConfig
+
+    optim = OptimConfig(lr=1e-3, warmup_steps=10, decay="cosine", min_lr_fraction=0.1)
+    assert optim.lr_at(0, 100) == pytest.approx(1e-4) and optim.lr_at(9, 100) == pytest.approx(1e-3)
+    assert optim.lr_at(10, 100) == pytest.approx(1e-3) and optim.lr_at(99, 100) == pytest.approx(1e-4)
+    assert OptimConfig().lr_at(50, 100) == 2e-5 and OptimConfig().lr_at(50, 100, lr=1e-3) == 1e-3
+    with pytest.raises(UserError, match="optim.decay"):
+        OptimConfig(decay="step")

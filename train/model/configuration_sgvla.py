@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,7 +55,7 @@ class VisionConfig:
 
     dinov2: PretrainedSpec
     siglip: PretrainedSpec
-    image_size: int = 224  # both encoders see this many pixels (inputs are resized from 128)
+    image_size: int = 224  # both encoders see this many pixels (inputs are resized from 128, antialiased)
     feature_layer: int = -2  # hidden_states index: Prismatic takes the second-to-last layer
     dinov2_mean: tuple[float, float, float] = (0.485, 0.456, 0.406)  # ImageNet
     dinov2_std: tuple[float, float, float] = (0.229, 0.224, 0.225)
@@ -63,8 +64,7 @@ class VisionConfig:
     projector_mult: int = 4  # Linear(fused -> mult*fused) GELU Linear(-> H) GELU Linear(H -> H)
 
     def __post_init__(self):
-        if self.image_size % 14 or self.image_size <= 0:
-            raise UserError(f"vision.image_size must be a positive multiple of 14 (patch size), got {self.image_size}")
+        _positive("vision.image_size", self.image_size)  # a multiple of the encoders' patch size (checked at build)
         _positive("vision.projector_mult", self.projector_mult)
 
 
@@ -161,6 +161,41 @@ class FlowConfig:
             raise UserError(f"flow.width ({self.width}) must be divisible by flow.heads ({self.heads})")
 
 
+LR_DECAYS = ("constant", "cosine")
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    """Training defaults that belong to the model: the paper's 2e-5 fine-tunes pretrained weights,
+    while random-init presets need larger steps. `habaux train --lr` overrides `lr`."""
+
+    lr: float = 2e-5
+    warmup_steps: int = 0  # linear from 0 to lr
+    decay: str = "constant"  # after the warm-up: constant, or cosine down to min_lr_fraction * lr at the last step
+    min_lr_fraction: float = 0.1
+
+    def __post_init__(self):
+        _positive("optim.lr", self.lr)
+        _check("optim.decay", self.decay, LR_DECAYS)
+        if self.warmup_steps < 0:
+            raise UserError(f"optim.warmup_steps must be >= 0, got {self.warmup_steps}")
+        if not 0 <= self.min_lr_fraction <= 1:
+            raise UserError(f"optim.min_lr_fraction must be in [0, 1], got {self.min_lr_fraction}")
+
+    def lr_at(self, step: int, last: int, lr: float | None = None) -> float:
+        """The learning rate of optimizer step `step` (0-based) of a run of `last` steps (`lr`: the peak, default
+        this config's): a pure function of the step, so a resumed run continues the same schedule."""
+        peak = self.lr if lr is None else lr
+        if step < self.warmup_steps:
+            return peak * (step + 1) / self.warmup_steps
+        if self.decay == "constant":
+            return peak
+        span = max(1, last - self.warmup_steps - 1)
+        progress = min(1.0, (step - self.warmup_steps) / span)
+        floor = self.min_lr_fraction * peak
+        return floor + (peak - floor) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
 @dataclass(frozen=True)
 class DecoderSpec:
     """One auxiliary decoder (sgvla.md Table 1). `target` is a schema key; `index` picks dims of it."""
@@ -237,6 +272,7 @@ class SGVLAConfig:
     flow: FlowConfig = FlowConfig()
     decoders: tuple[DecoderSpec, ...] = paper_decoders()
     stages: tuple[StageSpec, ...] = PAPER_STAGES
+    optim: OptimConfig = OptimConfig()
 
     def __post_init__(self):
         names = [d.name for d in self.decoders]
@@ -293,4 +329,5 @@ class SGVLAConfig:
             flow=FlowConfig(**d["flow"]),
             decoders=decoders,
             stages=stages,
+            optim=OptimConfig(**d.get("optim", {})),  # checkpoints saved before optim existed: its defaults
         )

@@ -1,7 +1,7 @@
 """Fused DINOv2-with-registers + SigLIP vision backbone and projector (Prismatic "dinosiglip").
 
 Input: images in [0, 1], (B, 3, H, W) (RGB, or an Eq. 1 depth image repeated on 3 channels).
-Images are resized (bilinear) to `image_size` once, then normalised with each encoder's mean/std;
+Images are resized (bilinear, antialiased) to `image_size` once, then normalised with each encoder's mean/std;
 patch features of `feature_layer` are taken from both (the layers after it are not run), DINOv2's
 CLS + register tokens are dropped, and the two are concatenated on channels, then projected to the
 LLM width by Linear(F -> mult*F) GELU Linear(-> H) GELU Linear(H -> H).
@@ -30,6 +30,10 @@ class FusedVision(nn.Module):
         self.cfg = cfg
         self.dinov2, self.siglip = dinov2, siglip
         self.n_skip = 1 + int(getattr(dinov2.config, "num_register_tokens", 0))  # CLS + registers
+        patches = {int(dinov2.config.patch_size), int(siglip.config.patch_size)}
+        if len(patches) != 1 or cfg.image_size % min(patches):
+            raise UserError(f"vision.image_size {cfg.image_size} must be a multiple of one patch size shared by "
+                            f"DINOv2 and SigLIP, got patch sizes {sorted(patches)}")  # fmt: skip
         for name in ("dinov2_mean", "dinov2_std", "siglip_mean", "siglip_std"):
             self.register_buffer(name, torch.tensor(getattr(cfg, name)).view(1, 3, 1, 1), persistent=False)
 
@@ -38,13 +42,18 @@ class FusedVision(nn.Module):
         return self.dinov2.config.hidden_size + self.siglip.config.hidden_size
 
     @property
+    def patch_size(self) -> int:
+        return int(self.dinov2.config.patch_size)
+
+    @property
     def patches_per_image(self) -> int:
-        return (self.cfg.image_size // 14) ** 2
+        return (self.cfg.image_size // self.patch_size) ** 2
 
     def _resize(self, images: torch.Tensor) -> torch.Tensor:
+        """Antialiased: a plain bilinear downscale drops thin structures such as a drawer handle."""
         s = self.cfg.image_size
         if images.shape[-2:] != (s, s):
-            images = F.interpolate(images, size=(s, s), mode="bilinear", align_corners=False, antialias=False)
+            images = F.interpolate(images, size=(s, s), mode="bilinear", align_corners=False, antialias=True)
         return images
 
     def _features(self, encoder: nn.Module, layers: nn.ModuleList, pixels: torch.Tensor) -> torch.Tensor:
