@@ -1,32 +1,33 @@
 """Launch a generation run: check the output folder, work out what is owed, fan out workers, show progress.
 
-Workers are local processes (`--workers N`, spawned: SAPIEN does not survive fork), a slice of
+Workers are local processes (`--workers N`, spawned: SAPIEN does not survive fork; a worker that
+dies is replaced on its shard, `local_workers.py`), a slice of
 a SLURM array (`--shard-index i --num-shards n`: each array task runs this same launcher on its
 slice), or Ray tasks (`--ray ADDRESS`). They all write shard stores under one dataset folder,
 which the manifest then lists as one dataset.
 """
 
 import json
-import multiprocessing as mp
 import os
 import shlex
 import shutil
 import sys
 import time
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from hab_aux import schema
-from hab_aux.errors import UserError
+from hab_aux.errors import Fault, UserError, describe, is_environmental
+from hab_aux.generate.local_workers import MAX_RESTARTS, LocalWorkers
 from hab_aux.generate.plan import GenerateConfig, owed_slots
 from hab_aux.generate.worker import WorkerJob, progress_path, run_worker
 from hab_aux.store import build_manifest, open_dataset
-from hab_aux.store.layout import find_shards
+from hab_aux.store.layout import SHARDS_DIR, find_shards
 from hab_aux.tasks import check_num_envs
 
 MAX_WORKERS_PER_SHARD = 100  # shard ids: shard_index * 100 + worker
@@ -109,19 +110,38 @@ def _read_progress(out: Path, jobs: list[WorkerJob]) -> tuple[Counter, Counter]:
     return totals, failures
 
 
-def _submit(jobs: list[WorkerJob], launch: Launch):
-    """Start the workers; return (futures-done check, results getter)."""
+def _remaining(config: GenerateConfig, launch: Launch) -> Callable[[WorkerJob], WorkerJob | None]:
+    """For a worker that died: its slots not yet committed, each from its next attempt."""
+
+    def remaining(job: WorkerJob) -> WorkerJob | None:
+        dataset = open_dataset(launch.out) if find_shards(launch.out) else None
+        recorded = [] if dataset is None else list(zip(dataset.meta_column("episode_seed").tolist(),
+                                                       dataset.meta_column("success").tolist()))  # fmt: skip
+        owed, next_attempt = owed_slots(launch.episodes, launch.shard_index, launch.num_shards, recorded, config.keep_failures)
+        mine = {slot: next_attempt[slot] for slot in owed if slot in job.next_attempt}
+        return replace(job, next_attempt=mine) if mine else None
+
+    return remaining
+
+
+def _submit(jobs: list[WorkerJob], launch: Launch, config: GenerateConfig):
+    """Start the workers; return (all-done check, results getter)."""
     if launch.ray_address is not None:
         try:
             import ray
         except ImportError as err:
             raise UserError("--ray needs Ray: pip install 'hab-aux[ray]'") from err
         ray.init(address=launch.ray_address, ignore_reinit_error=True, log_to_driver=False)
-        refs = [ray.remote(run_worker).options(num_cpus=1).remote(job) for job in jobs]
+        # Ray's own retries replace a task whose worker died; a resubmitted job resumes from the store.
+        refs = [ray.remote(run_worker).options(num_cpus=1, max_retries=MAX_RESTARTS).remote(job) for job in jobs]
         return lambda: not ray.wait(refs, num_returns=len(refs), timeout=0)[1], lambda: ray.get(refs)
-    pool = ProcessPoolExecutor(max_workers=len(jobs), mp_context=mp.get_context("spawn"))
-    futures = [pool.submit(run_worker, job) for job in jobs]
-    return lambda: all(f.done() for f in futures), lambda: [f.result() for f in futures]
+    workers = LocalWorkers(jobs, _remaining(config, launch))
+    return workers.done, lambda: None
+
+
+def _kept(out: Path) -> int:
+    """Committed episodes, read from the shards' commit records alone (works on a full disk)."""
+    return sum(json.loads(p.read_text())["num_episodes"] for p in out.glob(f"{SHARDS_DIR}/*/commit.json"))
 
 
 def generate(config: GenerateConfig, launch: Launch, console: Console) -> dict:
@@ -133,7 +153,18 @@ def generate(config: GenerateConfig, launch: Launch, console: Console) -> dict:
     if not owed:
         console.print(f"{launch.out} already holds the requested episodes; nothing to do")
         return build_manifest(launch.out)
-    done, results = _submit(jobs, launch)
+    try:
+        return _run(config, launch, jobs, owed, console)
+    except (Fault, OSError) as err:
+        if isinstance(err, OSError) and not is_environmental(err):
+            raise
+        what = describe(err) if isinstance(err, OSError) else str(err)
+        raise Fault(f"generation into {launch.out} stopped: {what}; {_kept(launch.out)} episodes are safely kept; "
+                    "rerun the same command to resume") from err
+
+
+def _run(config: GenerateConfig, launch: Launch, jobs: list[WorkerJob], owed: int, console: Console) -> dict:
+    done, results = _submit(jobs, launch, config)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[stats]}"),
                TimeRemainingColumn())  # fmt: skip
     with Progress(*columns, console=console) as bar:

@@ -2,7 +2,8 @@
 
 Each command lives in `hab_aux.commands.<name>` and imports the simulator or torch only inside
 its body, so `habaux --help` is fast and the trainer's commands run without SAPIEN installed.
-User mistakes (`UserError`) print one red line and exit 2, with no traceback.
+User mistakes (`UserError`) print one red line and exit 2, faults of the machine (`Fault`: a full
+disk, a dead worker) one line and exit 1, with no traceback.
 """
 
 import sys
@@ -16,7 +17,7 @@ from hab_aux.commands import model_info
 from hab_aux.commands import inspect
 from hab_aux.commands import card
 from hab_aux.commands import reproduce
-from hab_aux.errors import UserError
+from hab_aux.errors import Fault, UserError
 
 app = typer.Typer(
     name="habaux",
@@ -47,3 +48,6 @@ def main() -> None:
     except UserError as err:
         Console(stderr=True).print(f"[red]error:[/red] {err}", highlight=False, soft_wrap=True)
         sys.exit(2)
+    except Fault as err:
+        Console(stderr=True).print(f"[red]stopped:[/red] {err}", highlight=False, soft_wrap=True)
+        sys.exit(1)

@@ -1,5 +1,7 @@
-"""User mistakes raise `UserError`; the CLI prints its message on one line, without a traceback."""
+"""User mistakes raise `UserError`, faults of the machine (a full disk, a dead worker) `Fault`;
+the CLI prints either message on one line, without a traceback."""
 
+import errno
 from collections.abc import Iterable
 
 
@@ -13,3 +15,22 @@ def choose(kind: str, value: str, valid: Iterable[str]) -> str:
     if value not in valid:
         raise UserError(f"unknown {kind} {value!r}; valid: {', '.join(valid)}")
     return value
+
+
+class Fault(Exception):
+    """The machine failed the run (disk full, read-only or vanished folder, a killed worker): the
+    message says what happened and where, what is safely kept, and how to continue."""
+
+
+# OSErrors that are the machine's state, not a bug: the run stops with one line.
+ENVIRONMENTAL_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.ENOENT, errno.EIO}
+
+
+def is_environmental(err: BaseException) -> bool:
+    return isinstance(err, OSError) and err.errno in ENVIRONMENTAL_ERRNOS
+
+
+def describe(err: OSError) -> str:
+    """'no space left on device (/data/x)' from an OSError."""
+    where = f" ({err.filename})" if err.filename else ""
+    return f"{(err.strerror or str(err)).lower()}{where}"

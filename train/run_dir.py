@@ -4,13 +4,14 @@
       train_config.json      what defines the run; --resume refuses a different one
       state.pt               model + optimizer + step + RNG (the data position is the step)
       checkpoints/step-N/    save_pretrained: weights, config, norm stats, tokenizer (inference only)
-      checkpoints/latest     name of the newest checkpoint folder
+      checkpoints/latest     name of the newest checkpoint folder (older ones pruned: --keep-last, --keep-every)
       metrics.jsonl, tb/     losses per step
 """
 
 import json
 import os
 import random
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +58,11 @@ def save_state(run: Path, model_state: dict, optimizer_state: dict, step: int) -
     if torch.cuda.is_available():
         state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
     tmp = run / f".{STATE}.tmp"
-    torch.save(state, tmp)
-    os.replace(tmp, run / STATE)  # a crash mid-save keeps the previous state
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, run / STATE)  # a crash mid-save keeps the previous state
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def load_state(run: Path) -> dict:
@@ -74,9 +78,39 @@ def load_state(run: Path) -> dict:
 
 def save_checkpoint(run: Path, model, step: int, state: dict | None = None) -> Path:
     """An inference checkpoint; `state`: the full model state dict when `model` is sharded."""
-    folder = save_pretrained(model, run / "checkpoints" / f"step-{step:07d}", state)
-    (run / "checkpoints" / "latest").write_text(folder.name)
+    folder = run / "checkpoints" / f"step-{step:07d}"
+    try:
+        save_pretrained(model, folder, state)
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)  # a partial folder is no checkpoint; `latest` still names the last
+        raise
+    write_text_atomic(run / "checkpoints" / "latest", folder.name)
     return folder
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def prune_checkpoints(run: Path, keep_last: int, keep_every: int | None = None) -> list[Path]:
+    """Delete checkpoint folders beyond the newest `keep_last`, except every `keep_every`-th step's
+    and the one `latest` names; call it only after the new checkpoint is complete. `--resume`
+    reads state.pt, which is never pruned. Returns the folders deleted."""
+    folders = sorted((run / "checkpoints").glob("step-*"))
+    pointer = run / "checkpoints" / "latest"
+    latest = pointer.read_text().strip() if pointer.exists() else None
+    keep = {f.name for f in folders[-keep_last:]} | {latest}
+    if keep_every:
+        keep |= {f.name for f in folders if int(f.name.split("-")[1]) % keep_every == 0}
+    doomed = [f for f in folders if f.name not in keep]
+    for folder in doomed:
+        shutil.rmtree(folder)
+    return doomed
 
 
 def latest_checkpoint(run: Path) -> Path:

@@ -15,7 +15,7 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from hab_aux.errors import UserError, choose
+from hab_aux.errors import Fault, UserError, choose, describe, is_environmental
 from hab_aux.schema import IMAGE_SIZE, QPOS_NO_BASE
 from hab_aux.train.checkpoint import quiet_transformers
 from hab_aux.train.data import LABEL_ALLOCATIONS, SampleSpec, StepSamples, quantiles
@@ -26,11 +26,19 @@ from hab_aux.train.packed import PackedBatch
 from hab_aux.train.parallel import STRATEGIES, check_strategy, for_stage, load_state_dicts, shard, state_dicts
 from hab_aux.train.presets import get_preset, override
 from hab_aux.train.recipes import get_recipe, parse_schedule, stage_at, total_steps
-from hab_aux.train.run_dir import check_run, latest_checkpoint, load_state, save_checkpoint, save_state, write_identity
+from hab_aux.train.run_dir import (
+    check_run,
+    latest_checkpoint,
+    load_state,
+    prune_checkpoints,
+    save_checkpoint,
+    save_state,
+    write_identity,
+)
 
 CACHE = Path(os.environ.get("HABAUX_CACHE", Path.home() / ".cache" / "hab-aux"))
 # How a run executes, not what it learns: free to change on --resume.
-EXECUTION_FIELDS = ("max_steps", "num_workers", "save_every", "device")
+EXECUTION_FIELDS = ("max_steps", "num_workers", "save_every", "device", "keep_last", "keep_every")
 
 
 @dataclass(frozen=True)
@@ -52,13 +60,17 @@ class TrainConfig:
     strategy: str = "ddp"  # under torchrun: "ddp" replicates the model, "fsdp" shards it
     labels: str = "paper"  # which episodes train which decoder (data.LABEL_ALLOCATIONS)
     shift: int = 0  # random-shift augmentation, pixels of the stored images (0 = off)
+    keep_last: int = 3  # newest checkpoint folders kept (state.pt, which --resume reads, is separate)
+    keep_every: int | None = None  # also keep every checkpoint whose step is a multiple of this
 
     def __post_init__(self):
         choose("--strategy", self.strategy, STRATEGIES)
         choose("--labels", self.labels, LABEL_ALLOCATIONS)
         if not 0 <= self.shift < IMAGE_SIZE // 2:
             raise UserError(f"--shift must be between 0 and {IMAGE_SIZE // 2 - 1} pixels, got {self.shift}")
-        for name in ("batch_size", "grad_accum", "save_every"):
+        if self.keep_every is not None and self.keep_every < 1:
+            raise UserError(f"--keep-every must be at least 1, got {self.keep_every}")
+        for name in ("batch_size", "grad_accum", "save_every", "keep_last"):
             if getattr(self, name) < 1:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.lr is not None and not self.lr > 0:
@@ -141,6 +153,21 @@ def build_run(config: TrainConfig, world: int):
     return model_config, phases, samples, (stats, proprio_stats), steps_per_epoch
 
 
+def _save(run: Path, model, model_state: dict, optimizer_state: dict, step: int, config: TrainConfig) -> None:
+    """State, then checkpoint, then pruning; a full or read-only disk stops the run with one line,
+    the previous state and checkpoints intact (each save is atomic or removed when partial)."""
+    try:
+        save_state(run, model_state, optimizer_state, step)
+        save_checkpoint(run, model, step, model_state)
+        prune_checkpoints(run, config.keep_last, config.keep_every)
+    except OSError as err:
+        if not is_environmental(err):
+            raise
+        kept = (run / "checkpoints" / "latest").read_text().strip() if (run / "checkpoints" / "latest").exists() else "none"
+        raise Fault(f"saving step {step} of {run} failed: {describe(err)}; its training state and checkpoints are "
+                    f"intact up to the last complete save (checkpoint {kept}): free space and rerun with --resume") from err
+
+
 def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
     """Train (or resume) a run; return the final inference checkpoint folder."""
     quiet_transformers()
@@ -212,8 +239,7 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
             if step % config.save_every == 0 or step == last:
                 model_state, optimizer_state = state_dicts(model, optimizer, config.strategy)  # FSDP: all ranks gather
                 if rank == 0:
-                    save_state(run, model_state, optimizer_state, step)
-                    save_checkpoint(run, model, step, model_state)
+                    _save(run, model, model_state, optimizer_state, step, config)
     log.close()
     if world > 1:
         torch.distributed.barrier()

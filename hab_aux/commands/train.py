@@ -55,6 +55,8 @@ def command(
     strategy: Annotated[str, typer.Option(help="Under torchrun: ddp (a model replica per process) or fsdp (the model sharded, for sgvla-1.3b).")] = "ddp",
     labels: Annotated[str, typer.Option(help="Which episodes train which decoder: paper (SetTable: base pose, grasp, qpos; pick/place: object pose, masks) or all (every episode that records the label).")] = "paper",
     shift: Annotated[int, typer.Option(help="Random-shift augmentation: move each sample's images and masks by up to this many pixels (of the stored 128), 0 = off.")] = 0,
+    keep_last: Annotated[int, typer.Option(help="Keep the newest N checkpoint folders (state.pt for --resume is kept apart).")] = 3,
+    keep_every: Annotated[int | None, typer.Option(help="Also keep every checkpoint whose step is a multiple of K.")] = None,
     list_: Annotated[bool, typer.Option("--list", help="List the recipes and the model presets and exit.")] = False,
 ) -> None:
     """Train SG-VLA with a named recipe; run under torchrun for several GPUs (DDP, or FSDP with --strategy fsdp)."""
@@ -70,7 +72,7 @@ def command(
         data=tuple(p.strip() for p in data.split(",") if p.strip()), out=str(out), preset=preset, recipe=recipe,
         overrides=tuple(set_ or ()), schedule=schedule, batch_size=batch_size, grad_accum=grad_accum, lr=lr,
         seed=seed, max_steps=max_steps, num_workers=num_workers, save_every=save_every, device=device,
-        strategy=strategy, labels=labels, shift=shift,
+        strategy=strategy, labels=labels, shift=shift, keep_last=keep_last, keep_every=keep_every,
     )  # fmt: skip
     checkpoint = train(config, console, resume=resume)
     console.print(f"checkpoint: {checkpoint}")

@@ -188,3 +188,36 @@ def test_a_chunked_token_head_trains_from_the_loaders_action_chunks(settable, tm
     records = [json.loads(line) for line in (tmp_path / "c" / "metrics.jsonl").read_text().splitlines()]
     assert all(r["loss/tokens"] > 0 for r in records)
     assert json.loads((final / "config.json").read_text())["action"]["chunk"] == 4
+
+
+def test_keep_last_prunes_old_checkpoints_and_resume_still_works(settable, tmp_path):
+    run = tmp_path / "k"
+    train(config(settable, run, schedule="joint=6", save_every=1, keep_last=2, keep_every=3, max_steps=5), QUIET)
+    assert sorted(p.name for p in (run / "checkpoints").glob("step-*")) == ["step-0000003", "step-0000004", "step-0000005"]
+    final = train(config(settable, run, schedule="joint=6", save_every=1, keep_last=2, keep_every=3), QUIET, resume=True)
+    assert final.name == "step-0000006"
+    assert sorted(p.name for p in (run / "checkpoints").glob("step-*")) == ["step-0000003", "step-0000005", "step-0000006"]
+
+
+def test_a_full_disk_while_saving_stops_with_one_line_and_the_run_resumes(settable, tmp_path, monkeypatch):
+    import errno
+
+    from hab_aux.errors import Fault
+    from hab_aux.train import run_dir
+
+    real = run_dir.save_pretrained
+
+    def full_at_step_4(model, folder, state=None):
+        if folder.name == "step-0000004":
+            (folder / "partial").mkdir(parents=True)
+            raise OSError(errno.ENOSPC, "No space left on device", str(folder))
+        return real(model, folder, state)
+
+    monkeypatch.setattr(run_dir, "save_pretrained", full_at_step_4)
+    run = tmp_path / "full"
+    with pytest.raises(Fault, match="no space left on device.*checkpoint step-0000002.*--resume"):
+        train(config(settable, run, schedule="joint=6"), QUIET)
+    assert not (run / "checkpoints" / "step-0000004").exists() and not list(run.glob(".*.tmp"))
+    assert (run / "checkpoints" / "latest").read_text() == "step-0000002"
+    monkeypatch.setattr(run_dir, "save_pretrained", real)
+    assert train(config(settable, run, schedule="joint=6"), QUIET, resume=True).name == "step-0000006"
