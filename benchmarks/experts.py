@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import record  # noqa: E402
 
 from hab_aux.eval.harness import EvalConfig, evaluate_task  # noqa: E402
-from hab_aux.eval.policies import policy_factory  # noqa: E402
+from hab_aux.generate.policies import policy_factory  # noqa: E402
 from hab_aux.eval.report import write_json  # noqa: E402
 from hab_aux.tasks import get_task, parse_subtasks  # noqa: E402
 

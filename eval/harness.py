@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from hab_aux.errors import UserError, choose
-from hab_aux.eval.policies import PolicyFactory
+from hab_aux.generate.policies import PolicyFactory
 from hab_aux.eval.report import ColumnResult
 from hab_aux.eval.video import side_by_side, write_video
 from hab_aux.generate.plan import WORLDS

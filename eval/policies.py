@@ -1,48 +1,20 @@
-"""Build policies by name (or from a checkpoint) for the eval harness and the dataset generator.
+"""Trained-checkpoint policies for the eval harness (the scripted ones live in
+`hab_aux.generate.policies`, which the generator uses too).
 
 A factory takes (env, sub-env index k, column) and returns a fresh policy for sub-env k; the
 column lets a checkpoint pick its head per subtask.
 """
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from hab_aux.errors import choose
-from hab_aux.policy import Policy, RandomPolicy, ReleasePolicy, ZeroPolicy
+from hab_aux.policy import Policy
 from hab_aux.tasks import Column
-
-PolicyFactory = Callable[[object, int, Column], Policy]
 HEAD_CHOICES = ("auto", "tokens", "flow")
 # The paper's task-adaptive choice: continuous actions for manipulation, tokens for mobility-heavy subtasks.
 AUTO_HEAD = {"pick": "flow", "place": "flow", "open": "tokens", "close": "tokens"}
-
-
-def _expert(env, k: int, column: Column) -> Policy:
-    from hab_aux.generate.experts import make_expert  # needs the simulator
-
-    return make_expert(env, seed=k)
-
-
-def _random(env, k: int, column: Column) -> Policy:
-    return RandomPolicy(seed=k)
-
-
-def _zero(env, k: int, column: Column) -> Policy:
-    return ZeroPolicy()
-
-
-def _release(env, k: int, column: Column) -> Policy:
-    return ReleasePolicy()
-
-
-# Module-level functions, not lambdas: `eval --workers` sends factories to other processes.
-POLICY_FACTORIES: dict[str, PolicyFactory] = {"random": _random, "zero": _zero, "release": _release, "expert": _expert}
-
-
-def policy_factory(name: str) -> PolicyFactory:
-    return POLICY_FACTORIES[choose("policy", name, POLICY_FACTORIES)]
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ def run_worker(job: WorkerJob) -> dict:
 
 
 def _fill(job: WorkerJob, parent: int) -> dict:
-    from hab_aux.eval.policies import policy_factory
+    from hab_aux.generate.policies import policy_factory
     from hab_aux.generate.envs import MAKE_ENV
     from hab_aux.generate.recorder import record_batch
     from hab_aux.store import ShardWriter

@@ -32,7 +32,8 @@ def command(
 ) -> None:
     """Evaluate policies or a trained checkpoint on every subtask column of a task and print the success table."""
     from hab_aux.eval.harness import EvalConfig, evaluate_task
-    from hab_aux.eval.policies import HEAD_CHOICES, checkpoint_factory, policy_factory
+    from hab_aux.eval.policies import HEAD_CHOICES, checkpoint_factory
+    from hab_aux.generate.policies import policy_factory
     from hab_aux.eval.report import success_table, write_json
 
     the_task = get_task(task)

@@ -32,7 +32,7 @@ def command(
     action_noise: Annotated[float, typer.Option(help="Std of Gaussian noise on executed actions (normalised units, in [0, 1]); recorded actions stay the expert's clean ones (DART recovery data).")] = GenerateConfig.action_noise,
 ) -> None:
     """Generate a dataset of expert episodes with multi-view RGB-D and auxiliary labels."""
-    from hab_aux.eval.policies import POLICY_FACTORIES
+    from hab_aux.generate.policies import POLICY_FACTORIES
     from hab_aux.generate.run import Launch, generate
 
     choose("policy", policy, POLICY_FACTORIES)

@@ -10,7 +10,7 @@ import imageio.v3 as iio
 import pytest
 
 from hab_aux.eval.harness import EvalConfig, evaluate_task
-from hab_aux.eval.policies import policy_factory
+from hab_aux.generate.policies import policy_factory
 from hab_aux.eval.report import write_json
 from hab_aux.tasks import get_task
 
