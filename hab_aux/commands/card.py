@@ -80,7 +80,7 @@ def _demonstration_section(ds) -> str:
     counts = ", ".join(f"{n}: {int((settle == n).sum())}" for n in sorted(set(settle.tolist())))
     noise_text = ("none: executed actions are the recorded ones" if noise == [0.0] else
                   f"std {', '.join(map(str, noise))} (normalised units) on the executed actions; the recorded "
-                  "`action` is the expert's clean action for the state. No noise on the head, on the base only "
+                  "`action` is the expert's clean action for the state. No noise on the head or the gripper, on the base only "
                   "while the expert drives it, none on settle steps")  # fmt: skip
     return (f"## Demonstrations\n\n- Settle steps (`after_success`: recorded after the success step, the expert "
             f"holding still; success is judged on the last step): {int(settle.sum())} in all; episodes by count: {counts}.\n"
