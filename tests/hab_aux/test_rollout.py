@@ -91,7 +91,8 @@ def test_noise_is_redrawn_from_the_episode_seed():
     assert not np.array_equal(first[0], noisy(clean, 0.1, noise_rng(12)))
     _, _, executed = _run(SpyEnv("SetTable", "pick", needed=3), SettlingPush(), action_noise=0.1)
     replayed = noise_rng(11)
-    np.testing.assert_array_equal(executed[0], noisy(np.float32([0.9] + [0] * 12), 0.1, replayed))
+    stored = float(np.float32(0.1))  # the std as the dataset stores it (float32), which the rollout draws with
+    np.testing.assert_array_equal(executed[0], noisy(np.float32([0.9] + [0] * 12), stored, replayed))
 
 
 def test_a_still_base_gets_no_noise_a_driven_one_does():
