@@ -18,6 +18,7 @@ TORSO_DELTA = 0.1  # m per control step at action 1
 CONTINUOUS = (8, 10, 12)  # upperarm, forearm and wrist roll: compare modulo a full turn
 GRIPPER_OPEN, GRIPPER_CLOSED = 1.0, -1.0
 MAX_SPEED = 0.1  # the largest arm delta an action can command, rad
+STALL_PROGRESS = 1e-3  # rad: less progress than this towards the last waypoint counts as none (Tracker.stalled)
 GAIN = 2.0  # commanded delta per unit joint error near a waypoint (the PD covers ~40% per step)
 TURN_GAIN = 3.0  # base yaw rate per rad of heading error, 1/s
 MAX_TURN_RATE = 1.5  # rad/s
@@ -150,6 +151,7 @@ class Tracker:
     def __init__(self, waypoints: list[np.ndarray], speed: float, tol: float = 0.04):
         self.waypoints, self.speed, self.tol = list(waypoints), speed, tol
         self.i = 0
+        self.best, self.stalled = np.inf, 0  # on the last waypoint: least error so far, steps without progress
 
     @property
     def done(self) -> bool:
@@ -165,6 +167,9 @@ class Tracker:
             self.i += 1
         if self.done:
             err = body_error(self.waypoints[-1], qpos)
+        if self.i >= len(self.waypoints) - 1:
+            e = float(np.abs(err).max())
+            self.best, self.stalled = (e, 0) if e < self.best - STALL_PROGRESS else (self.best, self.stalled + 1)
         scale = min(GAIN, self.speed / max(np.abs(err).max(), 1e-9))
         return np.clip(err * scale / ARM_DELTA, -1, 1)
 

@@ -18,6 +18,7 @@ REACH = 0.62  # m: base centre to goal, horizontally, from which the release pos
 MIN_STANDOFF = 0.36  # m: base centre to the goal receptacle's front edge (the base's radius is ~0.3)
 TURN_TOL = 0.08  # rad: heading error below which the base drives on
 MAX_APPROACH_STEPS = 60
+STALL_STEPS = 8  # steps without progress on the last waypoint of the descent: it has landed
 
 
 class PlaceExpert(Expert):
@@ -79,7 +80,9 @@ class PlaceExpert(Expert):
             return min(paths, key=lambda p: np.abs(base.body_error(p[0], self.qpos())).max()) if paths else None
 
         act = self.move(plan, self.gripper)
-        if self.moved:
+        # A descent that stops short (the object already touches the goal: action noise, or a slipped
+        # grip, lowered it) releases there instead of pressing on until the time runs out.
+        if self.moved or (self.tracker is not None and self.tracker.stalled >= STALL_STEPS):
             self.goto("release_object")
         return act
 
