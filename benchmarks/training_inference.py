@@ -65,6 +65,7 @@ def main() -> None:
         tokens = _actions_per_second(checkpoint, "tokens", observation, 20)
         flow = _actions_per_second(checkpoint, "flow", observation, 20)
         device = "GPU" if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
+        action = SGVLAPolicy.from_checkpoint(checkpoint).model.config.action
         body = f"""Preset {args.preset}, recipe sgvla-flow (all five decoders), batch {args.batch}, {args.workers} loader workers, {device}.
 
 | figure | value | goal |
@@ -73,13 +74,15 @@ def main() -> None:
 | training samples/s | {samples_per_s:.1f} | |
 | share of a step waiting for data | {wait:.1%} | < 5% |
 | whole run of {args.steps} steps, model build and checkpoint included | {wall:.1f} s | |
-| select_action, token head: actions/s | {tokens:.1f} | >= 20/s for sgvla-1.3b on one H100 |
+| select_action, token head (chunk {action.chunk}, {action.execute} executed): actions/s | {tokens:.1f} | >= 20/s for sgvla-1.3b on one H100 |
 | select_action, flow head (chunk 8, 2 executed): actions/s | {flow:.1f} | |
 
 sgvla-1.3b samples/s, MFU and actions/s on a GPU: not yet measured (no GPU was lent to this task).
 """
         threads = f" --threads {args.threads}" if args.threads else ""
-        command = f"python benchmarks/training_inference.py --dataset {args.dataset} --steps {args.steps}{threads}"
+        preset = f" --preset {args.preset}" if args.preset != "tiny" else ""
+        workers = f" --workers {args.workers}" if args.workers != 2 else ""
+        command = f"python benchmarks/training_inference.py --dataset {args.dataset}{preset} --steps {args.steps}{threads}{workers}"
         record(f"Training and inference ({args.preset})", command, body)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
