@@ -22,7 +22,7 @@ from hab_aux.generate.policies import PolicyFactory
 from hab_aux.eval.report import ColumnResult
 from hab_aux.eval.video import side_by_side, write_video
 from hab_aux.generate.plan import WORLDS
-from hab_aux.rollout import EpisodeResult, run_batch
+from hab_aux.rollout import EpisodeResult, check_action_noise, run_batch
 from hab_aux.tasks import MAX_EPISODE_STEPS, Column, Task, seed_range, select_columns
 
 SeedPair = tuple[int, int]  # (layout seed, episode seed)
@@ -50,8 +50,7 @@ class EvalConfig:
             raise UserError(f"--num-envs must be at least 1, got {self.num_envs}")
         if self.workers < 1:
             raise UserError(f"--workers must be at least 1, got {self.workers}")
-        if not 0.0 <= self.action_noise <= 1.0:
-            raise UserError(f"--action-noise must be in [0, 1] (std in normalised action units), got {self.action_noise}")
+        check_action_noise(self.action_noise)
         start, stop = seed_range(self.split)
         if not 0 <= self.seed <= stop - start - self.episodes:
             raise UserError(f"--seed {self.seed} is outside the {self.split} layouts: 0..{stop - start - self.episodes}")
@@ -140,7 +139,7 @@ def evaluate_task(task: Task, policies: dict[str, PolicyFactory], config: EvalCo
                   subtasks: tuple[str, ...] | None = None) -> dict[str, list[ColumnResult]]:  # fmt: skip
     """Success per column (of `subtasks`: subtasks or column keys, default all) for each named policy:
     {policy: [ColumnResult per column]}. With `config.workers > 1` the factories and `make_env`
-    must pickle (`hab_aux.eval.policies` factories do)."""
+    must pickle (those of `hab_aux.generate.policies` and `hab_aux.eval.policies` do)."""
     columns = select_columns(task, subtasks)
     if config.episodes_from is not None:
         seeds = recorded_seeds(config.episodes_from, task, columns, config.episodes)
@@ -154,10 +153,9 @@ def evaluate_task(task: Task, policies: dict[str, PolicyFactory], config: EvalCo
             progress.advance(bars[name, column], n)
 
     if config.workers == 1:
-        rows = {name: [ColumnResult(c.name, _run_episodes(task, c, factory, config, seeds[c], make_env,
+        return {name: [ColumnResult(c.name, _run_episodes(task, c, factory, config, seeds[c], make_env,
                                                           partial(advance, name, c))) for c in columns]
                 for name, factory in policies.items()}  # fmt: skip
-        return rows
     threads = max(1, (os.cpu_count() or 1) // config.workers)
     context = mp.get_context("spawn")  # SAPIEN does not survive fork
     with ProcessPoolExecutor(config.workers, mp_context=context, initializer=_one_thread_each, initargs=(threads,)) as pool:

@@ -12,6 +12,7 @@ from pathlib import Path
 from hab_aux.errors import choose
 from hab_aux.policy import Policy
 from hab_aux.tasks import Column
+
 HEAD_CHOICES = ("auto", "tokens", "flow")
 # The paper's task-adaptive choice: continuous actions for manipulation, tokens for mobility-heavy subtasks.
 AUTO_HEAD = {"pick": "flow", "place": "flow", "open": "tokens", "close": "tokens"}

@@ -11,6 +11,7 @@ duplicates, whatever the number of workers or shards in either run.
 from dataclasses import asdict, dataclass
 
 from hab_aux.errors import UserError, choose
+from hab_aux.rollout import check_action_noise
 from hab_aux.tasks import Column, get_task, parse_subtasks, seed_range, select_columns
 
 MAX_ATTEMPTS = 64  # attempts per slot before the run stops with an error: the policy is broken there
@@ -46,8 +47,7 @@ class GenerateConfig:
             raise UserError(f"--max-steps must be in 1..200, got {config.max_steps}")
         if config.settle_steps < 0:
             raise UserError(f"--settle-steps must be >= 0 (0 ends an episode at its success step), got {config.settle_steps}")
-        if not 0.0 <= config.action_noise <= 1.0:
-            raise UserError(f"--action-noise must be in [0, 1] (std in normalised action units), got {config.action_noise}")
+        check_action_noise(config.action_noise)
         return config
 
     @property

@@ -13,7 +13,7 @@ import numpy as np
 from rich.table import Table
 
 from hab_aux import schema
-from hab_aux.rollout import noise_rng, noisy
+from hab_aux.rollout import executed_action, noise_rng
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def replay_episode(path: Path, index: int, sim_backend: str = "cpu") -> ReplayRe
                 d = np.abs(np.asarray(obs[key][0], np.float64) - np.asarray(steps[key][t], np.float64)).max(initial=0.0)
                 diffs[key] = max(diffs[key], float(d))
             clean = steps["action"][t]
-            executed = noisy(clean, sigma, rng) if sigma > 0 and not steps["after_success"][t] else clean
+            executed = executed_action(clean, sigma, rng, settling=bool(steps["after_success"][t]))
             obs, outcome = env.step(executed[None])
             if success_step < 0 and bool(outcome.success[0]):
                 success_step = t + 1

@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from hab_aux import schema
-from hab_aux.errors import Fault, UserError, describe, is_environmental
+from hab_aux.errors import Fault, UserError, environmental_faults
 from hab_aux.generate.local_workers import MAX_RESTARTS, LocalWorkers
 from hab_aux.generate.plan import GenerateConfig, owed_slots
 from hab_aux.generate.worker import WorkerJob, progress_path, run_worker
@@ -78,12 +78,17 @@ def check_output(out: Path, config: GenerateConfig, overwrite: bool) -> None:
         shutil.rmtree(out)
 
 
-def _jobs(config: GenerateConfig, launch: Launch) -> list[WorkerJob]:
+def _owed(config: GenerateConfig, launch: Launch) -> tuple[list[int], dict[int, int]]:
+    """The slots this launch still owes and each one's next attempt, from the committed episodes."""
     recorded = []
     if find_shards(launch.out):
         dataset = open_dataset(launch.out)
         recorded = list(zip(dataset.meta_column("episode_seed").tolist(), dataset.meta_column("success").tolist()))
-    owed, next_attempt = owed_slots(launch.episodes, launch.shard_index, launch.num_shards, recorded, config.keep_failures)
+    return owed_slots(launch.episodes, launch.shard_index, launch.num_shards, recorded, config.keep_failures)
+
+
+def _jobs(config: GenerateConfig, launch: Launch) -> list[WorkerJob]:
+    owed, next_attempt = _owed(config, launch)
     command = shlex.join(["habaux", *sys.argv[1:]])
     run_id = f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}"
     threads = max(1, (os.cpu_count() or 1) // launch.workers) if launch.workers > 1 and launch.ray_address is None else None
@@ -114,10 +119,7 @@ def _remaining(config: GenerateConfig, launch: Launch) -> Callable[[WorkerJob], 
     """For a worker that died: its slots not yet committed, each from its next attempt."""
 
     def remaining(job: WorkerJob) -> WorkerJob | None:
-        dataset = open_dataset(launch.out) if find_shards(launch.out) else None
-        recorded = [] if dataset is None else list(zip(dataset.meta_column("episode_seed").tolist(),
-                                                       dataset.meta_column("success").tolist()))  # fmt: skip
-        owed, next_attempt = owed_slots(launch.episodes, launch.shard_index, launch.num_shards, recorded, config.keep_failures)
+        owed, next_attempt = _owed(config, launch)
         mine = {slot: next_attempt[slot] for slot in owed if slot in job.next_attempt}
         return replace(job, next_attempt=mine) if mine else None
 
@@ -154,12 +156,10 @@ def generate(config: GenerateConfig, launch: Launch, console: Console) -> dict:
         console.print(f"{launch.out} already holds the requested episodes; nothing to do")
         return build_manifest(launch.out)
     try:
-        return _run(config, launch, jobs, owed, console)
-    except (Fault, OSError) as err:
-        if isinstance(err, OSError) and not is_environmental(err):
-            raise
-        what = describe(err) if isinstance(err, OSError) else str(err)
-        raise Fault(f"generation into {launch.out} stopped: {what}; {_kept(launch.out)} episodes are safely kept; "
+        with environmental_faults(str):
+            return _run(config, launch, jobs, owed, console)
+    except Fault as err:
+        raise Fault(f"generation into {launch.out} stopped: {err}; {_kept(launch.out)} episodes are safely kept; "
                     "rerun the same command to resume") from err
 
 

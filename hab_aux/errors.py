@@ -2,7 +2,8 @@
 the CLI prints either message on one line, without a traceback."""
 
 import errno
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 
 
 class UserError(Exception):
@@ -34,3 +35,15 @@ def describe(err: OSError) -> str:
     """'no space left on device (/data/x)' from an OSError."""
     where = f" ({err.filename})" if err.filename else ""
     return f"{(err.strerror or str(err)).lower()}{where}"
+
+
+@contextmanager
+def environmental_faults(message: Callable[[str], str]):
+    """Inside, an environmental OSError becomes a one-line `Fault(message(what))`, `what` naming
+    the error and its path; any other OSError propagates unchanged."""
+    try:
+        yield
+    except OSError as err:
+        if not is_environmental(err):
+            raise
+        raise Fault(message(describe(err))) from err

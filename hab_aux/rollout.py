@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hab_aux.errors import UserError
 from hab_aux.policy import EpisodeInfo, Observation, Policy, Settling
 from hab_aux.schema import ACTION_DIM, ACTION_NAMES
 from hab_aux.tasks import CLOSE_FRACTION, MAX_EPISODE_STEPS, OPEN_FRACTION, PLACE_GOAL_RADIUS
@@ -111,6 +112,20 @@ def noisy(action: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndar
     return np.clip(action + noise, -1.0, 1.0).astype(np.float32)
 
 
+def executed_action(clean: np.ndarray, sigma: float, rng: np.random.Generator, settling: bool) -> np.ndarray:
+    """What the env executes for the policy's `clean` action: `noisy` before success, `clean` on
+    settle steps or without noise. `sigma` is used as the dataset stores it (float32), so a replay
+    from the stored value draws exactly the same noise."""
+    sigma = float(np.float32(sigma))
+    return noisy(clean, sigma, rng) if sigma > 0 and not settling else clean
+
+
+def check_action_noise(sigma: float) -> None:
+    """The one bound on `--action-noise` (generate and eval)."""
+    if not 0.0 <= sigma <= 1.0:
+        raise UserError(f"--action-noise must be in [0, 1] (std in normalised action units), got {sigma}")
+
+
 def _slice(obs: dict[str, np.ndarray], k: int) -> Observation:
     return {key: value[k] for key, value in obs.items()}
 
@@ -144,7 +159,6 @@ def run_batch(
     for policy, info in zip(policies[:n], infos):
         policy.reset(info)
     rngs = [noise_rng(s) for s in episode_seeds]
-    action_noise = float(np.float32(action_noise))  # as the dataset stores it, so a replay draws the same noise
     traces = [_Trace() for _ in range(n)]
     results: list[EpisodeResult | None] = [None] * n
     succeeded_at = [-1] * n
@@ -158,8 +172,7 @@ def run_batch(
                 clean = np.clip(policies[k].select_action(observation, infos[k].instruction), -1.0, 1.0)
                 if on_step is not None:
                     on_step(k, observation, clean)
-                settling = succeeded_at[k] > 0
-                actions[k] = noisy(clean, action_noise, rngs[k]) if action_noise > 0 and not settling else clean
+                actions[k] = executed_action(clean, action_noise, rngs[k], settling=succeeded_at[k] > 0)
                 if step_frames is not None:
                     frames[k].append(step_frames[k])
         obs, outcome = env.step(actions)

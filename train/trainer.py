@@ -15,7 +15,7 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from hab_aux.errors import Fault, UserError, choose, describe, is_environmental
+from hab_aux.errors import UserError, choose, environmental_faults
 from hab_aux.schema import IMAGE_SIZE, QPOS_NO_BASE
 from hab_aux.train.checkpoint import quiet_transformers
 from hab_aux.train.data import LABEL_ALLOCATIONS, SampleSpec, StepSamples, quantiles
@@ -156,16 +156,16 @@ def build_run(config: TrainConfig, world: int):
 def _save(run: Path, model, model_state: dict, optimizer_state: dict, step: int, config: TrainConfig) -> None:
     """State, then checkpoint, then pruning; a full or read-only disk stops the run with one line,
     the previous state and checkpoints intact (each save is atomic or removed when partial)."""
-    try:
+    def stopped(what: str) -> str:
+        pointer = run / "checkpoints" / "latest"
+        kept = pointer.read_text().strip() if pointer.exists() else "none"
+        return (f"saving step {step} of {run} failed: {what}; its training state and checkpoints are intact up to "
+                f"the last complete save (checkpoint {kept}): free space and rerun with --resume")
+
+    with environmental_faults(stopped):
         save_state(run, model_state, optimizer_state, step)
         save_checkpoint(run, model, step, model_state)
         prune_checkpoints(run, config.keep_last, config.keep_every)
-    except OSError as err:
-        if not is_environmental(err):
-            raise
-        kept = (run / "checkpoints" / "latest").read_text().strip() if (run / "checkpoints" / "latest").exists() else "none"
-        raise Fault(f"saving step {step} of {run} failed: {describe(err)}; its training state and checkpoints are "
-                    f"intact up to the last complete save (checkpoint {kept}): free space and rerun with --resume") from err
 
 
 def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:

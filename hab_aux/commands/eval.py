@@ -7,7 +7,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hab_aux.errors import Fault, UserError, choose, describe, is_environmental
+from hab_aux.errors import UserError, choose, environmental_faults
 from hab_aux.tasks import check_num_envs, get_task, parse_subtasks
 
 
@@ -62,19 +62,11 @@ def command(
                         action_noise=action_noise)  # fmt: skip
     console = Console()
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    try:
+    with environmental_faults(lambda what: f"evaluation stopped: {what} (writing --video {video}?); rerun when it is writable"):
         with Progress(*columns, console=console, transient=True) as progress:
             rows = evaluate_task(the_task, factories, config, progress, subtasks=chosen)
-    except OSError as err:
-        if not is_environmental(err):
-            raise
-        raise Fault(f"evaluation stopped: {describe(err)} (writing --video {video}?); rerun when it is writable") from err
     console.print(success_table(the_task.name, rows, config.source))
     if json_path is not None:
-        try:
+        with environmental_faults(lambda what: f"writing --json {json_path} failed: {what}; the table above holds the results"):
             write_json(json_path, the_task.name, split, rows, config.source)
-        except OSError as err:
-            if not is_environmental(err):
-                raise
-            raise Fault(f"writing --json {json_path} failed: {describe(err)}; the table above holds the results") from err
         console.print(f"wrote {json_path}")
