@@ -1,5 +1,7 @@
-"""Write one benchmark's figures into benchmarks/results.md, under its own heading, with the machine."""
+"""Write one benchmark's figures into benchmarks/results.md, under its own heading, with the machine;
+and the measured training speed per preset into benchmarks/throughput.json (`habaux model-info` shows it)."""
 
+import json
 import os
 import platform
 import re
@@ -8,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("results.md")
+THROUGHPUT = Path(__file__).with_name("throughput.json")
 HEADER = "# Benchmark results\n\nEach section is written by the script it names; rerun it to refresh that section.\n"
 
 
@@ -44,3 +47,10 @@ def record(section: str, command: str, body: str) -> None:
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block
     RESULTS.write_text(text)
     print(block)
+
+
+def record_throughput(preset: str, figures: dict) -> None:
+    """Replace this preset's entry in throughput.json."""
+    table = json.loads(THROUGHPUT.read_text()) if THROUGHPUT.exists() else {}
+    table[preset] = figures
+    THROUGHPUT.write_text(json.dumps(table, indent=2, sort_keys=True) + "\n")

@@ -21,7 +21,7 @@ import torch
 from rich.console import Console
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from results import record  # noqa: E402
+from results import machine, record, record_throughput  # noqa: E402
 
 from hab_aux.store import open_dataset  # noqa: E402
 from hab_aux.train.policy import SGVLAPolicy  # noqa: E402
@@ -84,6 +84,11 @@ sgvla-1.3b samples/s, MFU and actions/s on a GPU: not yet measured (no GPU was l
         workers = f" --workers {args.workers}" if args.workers != 2 else ""
         command = f"python benchmarks/training_inference.py --dataset {args.dataset}{preset} --steps {args.steps}{threads}{workers}"
         record(f"Training and inference ({args.preset})", command, body)
+        record_throughput(args.preset, dict(
+            steps_per_s=round(float(samples_per_s / args.batch), 3), batch=args.batch, threads=torch.get_num_threads(),
+            loader_workers=args.workers, device=device, command=command, machine=machine(),
+            measured=time.strftime("%Y-%m-%d", time.gmtime()),
+        ))  # fmt: skip
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -20,7 +20,7 @@ from rich.progress import Progress
 from hab_aux.errors import UserError, choose
 from hab_aux.generate.policies import PolicyFactory
 from hab_aux.eval.report import ColumnResult
-from hab_aux.eval.video import side_by_side, write_video
+from hab_aux.eval.video import side_by_side, write_strip, write_video
 from hab_aux.generate.plan import WORLDS
 from hab_aux.rollout import EpisodeResult, check_action_noise, run_batch
 from hab_aux.tasks import MAX_EPISODE_STEPS, Column, Task, seed_range, select_columns
@@ -121,6 +121,7 @@ def _run_episodes(task: Task, column: Column, make_policy: PolicyFactory, config
         for r in results:
             name = f"{task.name}_{column.name.replace(' ', '_')}_{r.info.layout_seed}_{'ok' if r.success else 'fail'}.mp4"
             write_video(config.video_dir / name, r.frames)
+            write_strip((config.video_dir / name).with_suffix(".png"), r.frames)
             r.frames.clear()
     return results
 

@@ -1,4 +1,4 @@
-"""Rollout videos: head | hand | third-person view, side by side."""
+"""Rollout videos: head | hand | third-person view, side by side, and a still strip of each."""
 
 from pathlib import Path
 
@@ -24,3 +24,15 @@ def write_video(path: Path, frames: list[np.ndarray], fps: int = 20) -> None:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     iio.imwrite(path, np.stack(frames), fps=fps, codec="libx264", macro_block_size=1)
+
+
+STRIP_FRAMES = 6
+
+
+def write_strip(path: Path, frames: list[np.ndarray], n: int = STRIP_FRAMES) -> None:
+    """One PNG of `n` evenly spaced frames, first to last, stacked top to bottom: a rollout at a glance."""
+    import imageio.v3 as iio
+
+    picks = np.linspace(0, len(frames) - 1, min(n, len(frames))).round().astype(int)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(path, np.concatenate([frames[i] for i in picks], axis=0))

@@ -97,6 +97,10 @@ def check_num_envs(num_envs: int, sim_backend: str) -> None:
     choose("sim backend", sim_backend, SIM_BACKENDS)
     if num_envs < 1 or (num_envs > 1 and sim_backend == "cpu"):
         raise UserError(f"--num-envs {num_envs}: must be 1 with --sim-backend cpu (one env per process), >= 1 with gpu")
+    if sim_backend == "gpu":
+        from hab_aux.devices import require_cuda
+
+        require_cuda("--sim-backend gpu (physx_cuda + sapien_cuda)")
 
 
 def seed_range(split: str) -> tuple[int, int]:

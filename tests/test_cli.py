@@ -34,6 +34,24 @@ def test_bad_input_is_one_line_without_traceback(args, expected):
     assert "Traceback" not in done.stderr + done.stdout
 
 
+GPU_OPTIONS = [
+    (["eval", "--sim-backend", "gpu", "--num-envs", "4", "--episodes", "1", "--subtasks", "pick"], "--sim-backend gpu"),
+    (["generate", "--sim-backend", "gpu", "--num-envs", "4", "--episodes", "1"], "--sim-backend gpu"),
+    (["eval", "--device", "cuda"], "--device cuda needs a CUDA GPU"),
+    (["train", "--device", "cuda:1", "--data", "data/SetTable", "--out", "runs/never"], "--device cuda:1 needs a CUDA GPU"),
+]
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="checks a machine without CUDA")
+@pytest.mark.parametrize(("args", "expected"), GPU_OPTIONS)
+def test_gpu_options_without_a_gpu_are_one_line(args, expected, tmp_path):
+    done = subprocess.run(HABAUX + args, capture_output=True, text=True, cwd=tmp_path)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0] and "none is visible on this machine" in lines[0], done.stderr
+    assert not any(tmp_path.iterdir())  # nothing was started or written
+
+
 def test_help_lists_the_commands():
     done = subprocess.run(HABAUX + ["--help"], capture_output=True, text=True, check=True)
     for name in ("doctor", "eval"):

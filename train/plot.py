@@ -1,35 +1,57 @@
-"""Loss curves of a run as a PNG: one panel per loss, stage changes marked."""
+"""Loss curves of one or more runs as a PNG: one panel per loss, runs overlaid, stage changes marked.
+
+Per-step losses of small batches are noisy: `smooth` > 1 draws the mean of each window of that many
+logged steps (the raw curve is drawn faintly beneath)."""
 
 from pathlib import Path
+
+import numpy as np
 
 from hab_aux.train.metrics import read_metrics
 
 
-def plot_run(run: Path, out: Path) -> Path:
+def _windowed(values: list[float], smooth: int) -> np.ndarray:
+    v = np.asarray(values, dtype=float)
+    if smooth <= 1 or len(v) < smooth:
+        return v
+    return np.convolve(v, np.ones(smooth) / smooth, mode="valid")
+
+
+def plot_runs(runs: list[Path], out: Path, smooth: int = 1) -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    records = read_metrics(run)
-    keys = sorted({k for r in records for k in r if k.startswith("loss/")}, key=lambda k: (k != "loss/total", k))
-    steps = [r["step"] for r in records]
+    logs = {Path(run).name: read_metrics(run) for run in runs}
+    keys = sorted({k for records in logs.values() for r in records for k in r if k.startswith("loss/")},
+                  key=lambda k: (k != "loss/total", k))  # fmt: skip
     cols = min(3, len(keys))
     rows = -(-len(keys) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False)
-    changes = [(r["step"], r["stage"]) for i, r in enumerate(records) if i == 0 or r["stage"] != records[i - 1]["stage"]]
+    first = next(iter(logs.values()))
+    changes = [(r["step"], r["stage"]) for i, r in enumerate(first) if i == 0 or r["stage"] != first[i - 1]["stage"]]
     for ax, key in zip(axes.flat, keys):
-        points = [(r["step"], r[key]) for r in records if key in r]
-        ax.plot([p[0] for p in points], [p[1] for p in points], lw=1)
+        for (name, records), color in zip(logs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+            points = [(r["step"], r[key]) for r in records if key in r]
+            if not points:
+                continue
+            steps, values = [p[0] for p in points], [p[1] for p in points]
+            if smooth > 1:
+                ax.plot(steps, values, lw=0.5, color=color, alpha=0.25)
+            mean = _windowed(values, smooth)
+            ax.plot(steps[len(steps) - len(mean) :], mean, lw=1, color=color, label=name)
         for step, stage in changes:
             ax.axvline(step, color="grey", ls=":", lw=0.8)
             ax.text(step, 1.0, f" {stage}", transform=ax.get_xaxis_transform(), fontsize=7, va="top", color="grey")
         ax.set_title(key.removeprefix("loss/"), fontsize=9)
         ax.set_xlabel("step", fontsize=8)
-        ax.set_xlim(steps[0], steps[-1])
+        if len(logs) > 1 and key == keys[0]:
+            ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
-    fig.suptitle(f"{Path(run).name}: losses per optimizer step", fontsize=10)
+    title = ", ".join(logs) if len(logs) > 1 else f"{next(iter(logs))}"
+    fig.suptitle(f"{title}: losses per optimizer step" + (f" (mean of {smooth})" if smooth > 1 else ""), fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)

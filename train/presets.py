@@ -17,6 +17,7 @@ from hab_aux.errors import UserError, choose
 from hab_aux.train.model.configuration_sgvla import (
     ActionConfig,
     FlowConfig,
+    InputConfig,
     LLMConfig,
     OptimConfig,
     PretrainedSpec,
@@ -79,20 +80,23 @@ TINY = SGVLAConfig(
 )
 
 # CPU-scale: the same structure and classes at a size a 2-core machine trains in about an hour, from
-# random init. Images at their native 128 px in 16-px patches (the drawer handle stays a few pixels
-# wide, where `tiny`'s 56 px left about one), every encoder layer used (feature_layer -1), a 4-step
-# token chunk, and a learning rate for random weights, warmed up and decayed.
+# random init. Images at their native 128 px in 32-px patches: 16 tokens per image, so the LLM reads
+# 64 image tokens instead of 256, and a training step takes a third of the time of 16-px patches
+# (docs/small-preset.md: the measurement). A linear patch embedding still sees every pixel, so the
+# drawer handle is not averaged away. Every encoder layer used (feature_layer -1), the robot's joint
+# positions as a prefix token (inputs.proprio, not in the paper), a 4-step token chunk, and a
+# learning rate for random weights, warmed up and decayed.
 SMALL_IMAGE = 128
 SMALL = SGVLAConfig(
     name="small",
     vision=VisionConfig(
         dinov2=PretrainedSpec(None, dict(
             hidden_size=96, num_hidden_layers=4, num_attention_heads=4, mlp_ratio=2, num_register_tokens=4,
-            image_size=SMALL_IMAGE, patch_size=16,
+            image_size=SMALL_IMAGE, patch_size=32,
         )),  # fmt: skip
         siglip=PretrainedSpec(None, dict(
             hidden_size=96, num_hidden_layers=4, num_attention_heads=4, intermediate_size=192, image_size=SMALL_IMAGE,
-            patch_size=16, vision_use_head=False,
+            patch_size=32, vision_use_head=False,
         )),  # fmt: skip
         image_size=SMALL_IMAGE,
         feature_layer=-1,
@@ -105,6 +109,7 @@ SMALL = SGVLAConfig(
         )),  # fmt: skip
         tokenizer="builtin:tiny",
     ),
+    inputs=InputConfig(proprio=True),
     action=ActionConfig(chunk=4, execute=2),
     flow=FlowConfig(enabled=True, width=96, depth=3, heads=4, mlp_ratio=2),
     decoders=paper_decoders(width=96),
@@ -146,6 +151,11 @@ def _set(obj, path: list[str], raw: str, full: str):
         if not rest:
             raise UserError(f"{full!r}: name a field of {head!r}")
         return obj[:i] + (_set(obj[i], rest, raw, full),) + obj[i + 1 :]
+    if isinstance(obj, dict):  # a component's `arch` config: keys it has, values of their type
+        choose(f"key in {full!r}", head, obj)
+        if rest:
+            raise UserError(f"{full!r}: {head!r} is a value, not a table")
+        return {**obj, head: _parse(raw, obj[head])}
     if not dataclasses.is_dataclass(obj):
         raise UserError(f"{full!r}: cannot descend into {type(obj).__name__}")
     fields = [f.name for f in dataclasses.fields(obj)]

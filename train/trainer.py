@@ -15,6 +15,7 @@ import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from hab_aux.devices import check_device
 from hab_aux.errors import UserError, choose, environmental_faults
 from hab_aux.schema import IMAGE_SIZE, QPOS_NO_BASE
 from hab_aux.train.checkpoint import quiet_transformers
@@ -113,6 +114,7 @@ class _Collate:
 
 
 def _device(name: str) -> torch.device:
+    check_device(name)
     if name == "auto":
         return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0))) if torch.cuda.is_available() else torch.device("cpu")
     return torch.device(name)

@@ -32,6 +32,7 @@ def command(
 ) -> None:
     """Evaluate policies or a trained checkpoint on every subtask column of a task and print the success table."""
     from hab_aux.eval.harness import EvalConfig, evaluate_task
+    from hab_aux.devices import check_device
     from hab_aux.eval.policies import HEAD_CHOICES, checkpoint_factory
     from hab_aux.generate.policies import policy_factory
     from hab_aux.eval.report import success_table, write_json
@@ -43,6 +44,7 @@ def command(
         open_dataset(episodes_from)
     chosen = parse_subtasks(the_task, subtasks)
     check_num_envs(num_envs, sim_backend)
+    check_device(device)
     choose("head", head, HEAD_CHOICES)
     if policy is None:
         policy = "expert,random" if checkpoint else "random"

@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import dataclasses
+import json
+from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 
+# Written by benchmarks/training_inference.py, one entry per preset it measured.
+THROUGHPUT = Path(__file__).resolve().parents[2] / "benchmarks" / "throughput.json"
+
+
+def measured_speed(preset: str, path: Path = THROUGHPUT) -> str:
+    """The preset's measured training speed with how it was measured, or how to measure it."""
+    entry = json.loads(path.read_text()).get(preset) if path.is_file() else None
+    if entry is None:
+        return f"Training speed of {preset}: not measured yet (python benchmarks/training_inference.py --preset {preset} ...)."
+    return (f"Training speed of {preset}: {entry['steps_per_s']:.2f} steps/s at batch {entry['batch']}, "
+            f"{entry['threads']} thread(s), {entry['device']}, measured {entry['measured']} on {entry['machine']} "
+            f"by `{entry['command']}`.")  # fmt: skip
+
+
 def command(
-    preset: str = typer.Option("tiny", "--preset", help="preset name (sgvla-1.3b, tiny)"),
+    preset: str = typer.Option("tiny", "--preset", help="preset name (sgvla-1.3b, small, tiny)"),
     overrides: list[str] = typer.Option([], "--set", "-s", help="config override key.path=value (repeatable)"),
 ) -> None:
     """Print the parameter count of each component (vision encoders, projector, LLM, flow expert, decoders)."""
@@ -40,3 +56,4 @@ def command(
         "large enough (Qwen2.5 pads its vocabulary to 151,936 rows).",
         soft_wrap=True,
     )
+    console.print(measured_speed(cfg.name), soft_wrap=True)

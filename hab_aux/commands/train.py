@@ -78,10 +78,16 @@ def command(
 
 
 def plot_command(
-    run: Annotated[Path, typer.Argument(help="A training run folder.")],
-    out: Annotated[Path | None, typer.Option(help="PNG path (default: RUN/losses.png).")] = None,
+    runs: Annotated[list[Path], typer.Argument(help="Training run folder(s); several are overlaid.")],
+    out: Annotated[Path | None, typer.Option(help="PNG path (default: the first run's losses.png).")] = None,
+    smooth: Annotated[int, typer.Option(help="Draw the mean of each window of this many logged steps (1: raw).")] = 1,
 ) -> None:
-    """Write a run's loss curves as a PNG."""
-    from hab_aux.train.plot import plot_run
+    """Write the loss curves of one or more runs as a PNG."""
+    from hab_aux.train.metrics import read_metrics
+    from hab_aux.train.plot import plot_runs
 
-    Console().print(f"wrote {plot_run(run, out or run / 'losses.png')}")
+    if smooth < 1:
+        raise UserError(f"--smooth must be at least 1, got {smooth}")
+    for run in runs:
+        read_metrics(run)  # one line for a folder that is not a run, before anything is drawn
+    Console().print(f"wrote {plot_runs(runs, out or runs[0] / 'losses.png', smooth)}")

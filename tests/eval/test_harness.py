@@ -102,12 +102,15 @@ def test_eval_uses_val_layouts_shared_across_columns_and_batches():
 def test_video_frames_are_written(tmp_path):
     config = EvalConfig(episodes=1, video_dir=tmp_path)
     evaluate_task(get_task("TidyHouse"), {"push": lambda env, k, column: PushPolicy()}, config, make_env=partial(FakeEnv, needed=3))
-    videos = sorted(p.name for p in tmp_path.iterdir())
+    videos = sorted(p.name for p in tmp_path.glob("*.mp4"))
     assert len(videos) == 2 and all(v.endswith("_ok.mp4") for v in videos)
     import imageio.v3 as iio
 
     frames = iio.imread(tmp_path / videos[0])
     assert frames.shape[0] == 3 and frames.shape[2] == 128 * 2 + 192
+    strip = iio.imread((tmp_path / videos[0]).with_suffix(".png"))  # every frame of a 3-step episode, top to bottom
+    assert strip.shape == (3 * frames.shape[1], frames.shape[2], 3)
+    assert (strip[: frames.shape[1]].astype(int) - frames[0]).__abs__().mean() < 8  # the first frame (mp4 is lossy)
 
 
 @pytest.mark.parametrize("kwargs", [{"episodes": 0}, {"num_envs": 0}, {"seed": -1}, {"split": "test"}])

@@ -27,8 +27,8 @@ def test_random_policy_on_every_tidyhouse_column(tmp_path):
     for name, column in columns.items():
         assert column["episodes"] == 1 and column["success_rate"] == 0.0, name
         assert column["failures"][0]["reason"] and column["mean_length"] == 4
-    videos = sorted((tmp_path / "videos").iterdir())
-    assert len(videos) == 2
+    videos = sorted((tmp_path / "videos").glob("*.mp4"))
+    assert len(videos) == 2 and all(v.with_suffix(".png").is_file() for v in videos)
     frames = iio.imread(videos[0])
     assert frames.shape == (4, 128, 128 * 3, 3)  # head | hand | third person, 4 steps
 

@@ -201,3 +201,22 @@ def test_temporal_ensembling_averages_every_prediction_for_the_step():
 def test_bad_chunk_settings_are_user_errors(action):
     with pytest.raises(UserError, match="action\\."):
         _chunked(**action)
+
+
+def test_published_checkpoint_is_float16_and_acts_like_the_original(saved, tmp_path):
+    from hab_aux.train.publish import folder_bytes, publish
+
+    model, folder = saved
+    out = publish(folder, tmp_path / "published")
+    assert folder_bytes(out) < 0.6 * folder_bytes(folder)  # float16 weights: about half the bytes
+    loaded = load_pretrained(out)
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())  # upcast on load
+    rng = np.random.default_rng(9)
+    batch = make_processor(loaded)([make_sample(rng, i) for i in range(3)], with_actions=False)
+    noise = torch.randn(3, 8, 13, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(model.predict_flow(batch, noise), loaded.predict_flow(batch, noise), rtol=0, atol=5e-3)
+    with pytest.raises(UserError, match="already exists"):
+        publish(folder, out)
+    with pytest.raises(UserError, match="over --max-mb 0.01"):
+        publish(folder, tmp_path / "too-big", max_mb=0.01)
+    assert not (tmp_path / "too-big").exists() and not (tmp_path / ".too-big.tmp").exists()

@@ -35,6 +35,9 @@ def test_overrides():
     local = override(get_preset("sgvla-1.3b"), ["vision.dinov2.pretrained=/models/dinov2", "llm.tokenizer=/models/qwen"])
     assert local.vision.dinov2.pretrained == "/models/dinov2" and local.llm.tokenizer == "/models/qwen"
     assert local.vision.dinov2.arch == get_preset("sgvla-1.3b").vision.dinov2.arch
+    wide = override(get_preset("small"), ["vision.dinov2.arch.patch_size=16", "llm.model.arch.num_hidden_layers=2"])
+    assert wide.vision.dinov2.arch["patch_size"] == 16 and wide.llm.model.arch["num_hidden_layers"] == 2
+    assert get_preset("small").vision.dinov2.arch["patch_size"] == 32
 
 
 @pytest.mark.parametrize(
@@ -47,6 +50,8 @@ def test_overrides():
         ("inputs.history=x", "expected a int"),
         ("decoders.mask.kind=unet", "unknown decoder kind 'unet'; valid: pooled_mlp"),
         ("flow.enabled", "key.path=value"),
+        ("vision.dinov2.arch.patch=8", "valid: hidden_size"),
+        ("vision.dinov2.arch.patch_size=big", "expected a int"),
     ],
 )
 def test_bad_overrides_are_one_line_user_errors(assignment, message):
@@ -103,5 +108,18 @@ def test_model_info_cli():
     assert out.exit_code == 0, out.output
     for word in ("dinov2", "siglip", "projector", "llm", "flow expert", "decoder.mask", "total", "494,032,768", "configs"):
         assert word in out.output
+    assert "Training speed of sgvla-1.3b" in out.output
     bad = CliRunner().invoke(app, ["model-info", "--preset", "nope"])
     assert bad.exit_code != 0 and isinstance(bad.exception, UserError)
+
+
+def test_model_info_shows_the_measured_training_speed(tmp_path):
+    from hab_aux.commands.model_info import measured_speed
+
+    path = tmp_path / "throughput.json"
+    assert "not measured yet" in measured_speed("small", path)
+    path.write_text('{"small": {"steps_per_s": 2.5, "batch": 8, "threads": 1, "device": "CPU (1 threads)", '
+                    '"measured": "2026-11-29", "machine": "2 cores", "command": "python benchmarks/x.py"}}')  # fmt: skip
+    line = measured_speed("small", path)
+    assert "2.50 steps/s at batch 8, 1 thread(s)" in line and "python benchmarks/x.py" in line
+    assert "not measured yet" in measured_speed("tiny", path)

@@ -272,12 +272,13 @@ def test_the_proprio_input_is_one_prefix_token_that_changes_the_prediction():
 def test_every_encoder_layer_of_the_small_preset_receives_gradient():
     from hab_aux.train.model.build import build_model
     from hab_aux.train.presets import get_preset
-    from tests.train.tiny_sgvla import make_stats
+    from tests.train.tiny_sgvla import make_proprio_stats, make_stats
 
     torch.manual_seed(0)
     cfg = get_preset("small")
-    model = build_model(cfg, make_stats())
-    assert model.vision.patches_per_image == (128 // 16) ** 2 and cfg.vision.feature_layer == -1
+    model = build_model(cfg, make_stats(), make_proprio_stats())
+    assert model.vision.patches_per_image == (128 // 32) ** 2 and cfg.vision.feature_layer == -1
+    assert cfg.inputs.proprio and model.proprio is not None
     sample = make_sample(np.random.default_rng(2))
     sample["action_chunk"], sample["action_chunk_valid"] = np.zeros((8, 13), np.float32), np.ones(8, bool)
     model(make_processor(model)([sample]), "joint")["total"].backward()

@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 from hab_aux.errors import UserError
 from hab_aux.store import ShardWriter, build_manifest
 from hab_aux.store.synthetic import synthetic_episode
-from hab_aux.train.plot import plot_run
+from hab_aux.train.plot import plot_runs
 from hab_aux.train.trainer import TrainConfig, train
 
 QUIET = Console(quiet=True)
@@ -116,8 +116,10 @@ def test_bad_training_input(settable, tmp_path, kwargs, message):
 
 def test_plot_writes_a_png(settable, tmp_path):
     train(config(settable, tmp_path / "run"), QUIET)
-    png = plot_run(tmp_path / "run", tmp_path / "losses.png")
+    png = plot_runs([tmp_path / "run"], tmp_path / "losses.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    both = plot_runs([tmp_path / "run", tmp_path / "run"], tmp_path / "both.png", smooth=2)  # overlaid, smoothed
+    assert both.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def torchrun(settable, out, cache, *args):
@@ -221,3 +223,10 @@ def test_a_full_disk_while_saving_stops_with_one_line_and_the_run_resumes(settab
     assert (run / "checkpoints" / "latest").read_text() == "step-0000002"
     monkeypatch.setattr(run_dir, "save_pretrained", real)
     assert train(config(settable, run, schedule="joint=6"), QUIET, resume=True).name == "step-0000006"
+
+
+def test_smoothing_is_the_mean_of_each_window():
+    from hab_aux.train.plot import _windowed
+
+    assert _windowed([1, 2, 3, 4], 2).tolist() == [1.5, 2.5, 3.5]
+    assert _windowed([1, 2, 3], 1).tolist() == [1, 2, 3] and _windowed([1, 2], 5).tolist() == [1, 2]

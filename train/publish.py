@@ -1,0 +1,62 @@
+"""Publish a checkpoint small enough to keep in a git repository: its weights stored in float16.
+
+    python -m hab_aux.train.publish RUN_OR_CHECKPOINT checkpoints/NAME [--max-mb 10]
+
+Loading upcasts to float32 (`from_pretrained(dtype=float32)`, `load_state_dict` copies), so the
+published folder loads through the same `load_pretrained` as any checkpoint; only the weights'
+precision changes (float16 keeps 11 significant bits). Evaluate the published folder, not the run,
+when you report its figures. The run's `train_config.json` is copied beside it (how it was trained).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import torch
+
+from hab_aux.errors import UserError
+from hab_aux.train.checkpoint import load_pretrained, save_pretrained
+from hab_aux.train.run_dir import CONFIG, latest_checkpoint
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+
+
+def publish(source: Path, out: Path, max_mb: float = 10.0) -> Path:
+    """Re-save `source` (a run or a checkpoint folder) in float16 into `out`; refuse one over `max_mb`."""
+    checkpoint = latest_checkpoint(source)
+    if out.exists():
+        raise UserError(f"{out} already exists; remove it or choose another folder")
+    model = load_pretrained(checkpoint)
+    tmp = out.with_name(f".{out.name}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    save_pretrained(model.to(torch.float16), tmp)
+    run_config = Path(source) / CONFIG
+    if run_config.is_file():
+        shutil.copy(run_config, tmp / CONFIG)
+    size = folder_bytes(tmp) / 2**20
+    if size > max_mb:
+        shutil.rmtree(tmp)
+        raise UserError(f"{checkpoint} is {size:.1f} MiB in float16, over --max-mb {max_mb}")
+    tmp.rename(out)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="a training run (its latest checkpoint) or a checkpoint folder")
+    parser.add_argument("out", type=Path, help="the new folder")
+    parser.add_argument("--max-mb", type=float, default=10.0, help="refuse a checkpoint larger than this (MiB)")
+    args = parser.parse_args(argv)
+    try:
+        out = publish(args.source, args.out, args.max_mb)
+    except UserError as err:
+        raise SystemExit(f"error: {err}") from None
+    print(f"{out}: {folder_bytes(out) / 2**20:.2f} MiB")
+
+
+if __name__ == "__main__":
+    main()
