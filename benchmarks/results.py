@@ -38,14 +38,14 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, {gpu}; Python {platform.python_version()}, {', '.join(versions)}"
 
 
-def record(section: str, command: str, body: str) -> None:
-    """Replace (or add) `## section` in results.md with the body, the command and the machine."""
-    text = RESULTS.read_text() if RESULTS.exists() else HEADER
+def record(section: str, command: str, body: str, path: Path = RESULTS) -> None:
+    """Replace (or add) `## section` in results.md (or `path`) with the body, the command and the machine."""
+    text = path.read_text() if path.exists() else HEADER
     block = (f"## {section}\n\nCommand: `{command}`  \nMeasured {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
              f"on {machine()}\n\n{body.strip()}\n\n")  # fmt: skip
     pattern = re.compile(rf"^## {re.escape(section)}\n.*?(?=^## |\Z)", re.S | re.M)
     text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block
-    RESULTS.write_text(text)
+    path.write_text(text)
     print(block)
 
 

@@ -161,6 +161,8 @@ def _set(obj, path: list[str], raw: str, full: str):
     fields = [f.name for f in dataclasses.fields(obj)]
     choose(f"config field in {full!r}", head, fields)
     value = getattr(obj, head)
+    if not rest and head == "pretrained" and raw.lower() == "null":  # random init from the component's arch config
+        return dataclasses.replace(obj, pretrained=None)
     new = _set(value, rest, raw, full) if rest else _parse(raw, value)
     return dataclasses.replace(obj, **{head: new})
 
