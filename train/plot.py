@@ -41,6 +41,9 @@ def plot_runs(runs: list[Path], out: Path, smooth: int = 1) -> Path:
                 ax.plot(steps, values, lw=0.5, color=color, alpha=0.25)
             mean = _windowed(values, smooth)
             ax.plot(steps[len(steps) - len(mean) :], mean, lw=1, color=color, label=name)
+            if smooth > 1:  # the smoothed curves set the scale; raw spikes are clipped
+                top = max(ax.get_ylim()[1] if ax.lines[:-2] else 0.0, 1.1 * float(mean.max()))
+                ax.set_ylim(min(0.0, float(mean.min())), top)
         for step, stage in changes:
             ax.axvline(step, color="grey", ls=":", lw=0.8)
             ax.text(step, 1.0, f" {stage}", transform=ax.get_xaxis_transform(), fontsize=7, va="top", color="grey")
