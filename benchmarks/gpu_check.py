@@ -193,7 +193,8 @@ def main(argv: list[str] | None = None) -> None:
         gen_rows, data = generation(sizes, root)
         eval_row = evaluation(sizes, root)
         train_rows, checkpoint = training(sizes, data, root, console)
-        infer_rows = inference(checkpoint, data, sizes.device)
+        infer_rows = (inference(checkpoint, data, sizes.device) if checkpoint is not None else
+                      ["| select_action | not measured: every training run ran out of memory, so no checkpoint |"])  # fmt: skip
     device = torch.cuda.get_device_name(0) if sizes.device == "cuda" else "CPU (dry run: tiny preset, toy sizes)"
     body = "\n".join([
         f"Device: {device}. Model: {sizes.preset}" + (" built from its configs with random weights (no hub there), "

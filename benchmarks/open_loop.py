@@ -20,17 +20,13 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import record  # noqa: E402
 
-from hab_aux.schema import QPOS_NO_BASE  # noqa: E402
 from hab_aux.store import open_dataset  # noqa: E402
+from hab_aux.tasks import column_key  # noqa: E402
 from hab_aux.train.model.action_tokenizer import ActionBins  # noqa: E402
 from hab_aux.train.model.build import make_processor  # noqa: E402
-from hab_aux.train.model.processor import PROPRIO_KEY  # noqa: E402
+from hab_aux.train.model.processor import PROPRIO_KEY, proprio_of  # noqa: E402
 from hab_aux.train.policy import SGVLAPolicy  # noqa: E402
 from hab_aux.train.run_dir import latest_checkpoint  # noqa: E402
-
-
-def column_of(meta: dict) -> str:
-    return f"{meta['subtask']} {meta['target_category']}" if meta["subtask"] in ("open", "close") else meta["subtask"]
 
 
 def main() -> None:
@@ -42,20 +38,19 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(1)
     data = open_dataset(args.dataset)
-    ends = data.episode_ends
-    starts = np.concatenate([[0], ends[:-1]])
+    meta = data.meta  # built from the stores on each access: read once
     model = SGVLAPolicy.from_checkpoint(latest_checkpoint(args.checkpoint)).model
     processor, bins, rng = make_processor(model), ActionBins(model.config.action.n_bins), np.random.default_rng(0)
     columns: dict[str, list[int]] = {}
-    for i, meta in enumerate(data.meta):
-        columns.setdefault(column_of(meta), []).append(i)
+    for i, m in enumerate(meta):
+        columns.setdefault(column_key(m["subtask"], m["target_category"]), []).append(i)
     rows = []
     for name, episodes in sorted(columns.items()):
         samples = []
         for e in episodes[: args.episodes]:
-            for step in rng.choice(np.arange(starts[e], ends[e]), args.steps, replace=False):
-                sample = {**data.step(int(step)), "instruction": data.meta[e]["instruction"]}
-                sample[PROPRIO_KEY] = np.asarray(sample["qpos"])[list(QPOS_NO_BASE)]
+            for step in rng.choice(np.arange(*data.episode_bounds(e)), args.steps, replace=False):
+                sample = {**data.step(int(step)), "instruction": meta[e]["instruction"]}
+                sample[PROPRIO_KEY] = proprio_of(sample["qpos"])
                 samples.append(sample)
         batch = processor(samples, with_actions=False)
         target = model.stats.normalize(np.stack([s["action"] for s in samples]))

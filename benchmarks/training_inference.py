@@ -24,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import machine, record, record_throughput  # noqa: E402
 
 from hab_aux.store import open_dataset  # noqa: E402
+from hab_aux.train.checkpoint import load_config  # noqa: E402
 from hab_aux.train.policy import SGVLAPolicy  # noqa: E402
 from hab_aux.train.trainer import TrainConfig, train  # noqa: E402
 
@@ -65,7 +66,7 @@ def main() -> None:
         tokens = _actions_per_second(checkpoint, "tokens", observation, 20)
         flow = _actions_per_second(checkpoint, "flow", observation, 20)
         device = "GPU" if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
-        action = SGVLAPolicy.from_checkpoint(checkpoint).model.config.action
+        action = load_config(checkpoint).action
         body = f"""Preset {args.preset}, recipe sgvla-flow (all five decoders), batch {args.batch}, {args.workers} loader workers, {device}.
 
 | figure | value | goal |

@@ -10,7 +10,7 @@ from pathlib import Path
 from hab_aux.eval.paper_tables import paper_numbers
 from hab_aux.eval.reproduce import Reproduction, eval_config, stage_record, train_config, train_command
 from hab_aux.store import open_dataset
-from hab_aux.tasks import ARTICULATIONS
+from hab_aux.tasks import column_key
 from hab_aux.train.run_dir import latest_checkpoint
 
 
@@ -53,8 +53,7 @@ def _duration(seconds: float) -> str:
 def episodes_per_column(folder: Path) -> str:
     """What a dataset holds, by column key: "pick 80, place 80, open-drawer 50"."""
     dataset = open_dataset(folder)
-    keys = [f"{s}-{c}" if c in ARTICULATIONS else str(s)
-            for s, c in zip(dataset.meta_column("subtask").tolist(), dataset.meta_column("target_category").tolist())]  # fmt: skip
+    keys = [column_key(s, c) for s, c in zip(dataset.meta_column("subtask").tolist(), dataset.meta_column("target_category").tolist())]
     return ", ".join(f"{k} {n}" for k, n in Counter(keys).items())
 
 

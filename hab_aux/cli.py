@@ -34,6 +34,7 @@ app.command("eval")(evaluate.command)
 app.command("generate")(generate.command)
 app.command("train")(train.command)
 app.command("plot")(train.plot_command)
+app.command("publish")(train.publish_command)
 app.command("reproduce")(reproduce.command)
 
 

@@ -36,6 +36,11 @@ class Column:
         return self.subtask if self.articulation is None else f"{self.subtask}-{self.articulation}"
 
 
+def column_key(subtask: str, target_category: str) -> str:
+    """The `Column.key` of a recorded episode, from its subtask and target category."""
+    return f"{subtask}-{target_category}" if target_category in ARTICULATIONS else subtask
+
+
 @dataclass(frozen=True)
 class Task:
     name: str

@@ -24,6 +24,8 @@ HABAUX = [sys.executable, "-c", "from hab_aux.cli import main; main()"]
         (["generate", "--settle-steps", "-1"], "--settle-steps must be >= 0 (0 ends an episode at its success step), got -1"),
         (["generate", "--action-noise", "1.5"], "--action-noise must be in [0, 1] (std in normalised action units), got 1.5"),
         (["generate", "--action-noise", "-0.1"], "--action-noise must be in [0, 1]"),
+        (["publish", "/nonexistent/run", "/nonexistent/out"], "/nonexistent/run is neither a training run with checkpoints"),
+        (["plot", "/nonexistent/run", "--smooth", "0"], "--smooth must be at least 1, got 0"),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(args, expected):

@@ -14,10 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from hab_aux.errors import UserError
-from hab_aux.schema import FIELDS, QPOS_NO_BASE
+from hab_aux.schema import FIELDS
 from hab_aux.store import Dataset, open_dataset
 from hab_aux.train.augment import random_shift
-from hab_aux.train.model.processor import PROPRIO_KEY
+from hab_aux.train.model.processor import PROPRIO_KEY, proprio_of
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class StepSamples:
             for key in spec.label_keys:
                 sample[key] = read[key][r] if self._provides[key][episode] else None
             if spec.proprio:
-                sample[PROPRIO_KEY] = read["qpos"][r][list(QPOS_NO_BASE)]
+                sample[PROPRIO_KEY] = proprio_of(read["qpos"][r])
             if spec.chunk > 1:
                 sample["action_chunk"] = read["action"][[row[int(s)] for s in future[i]]]
                 sample["action_chunk_valid"] = future_valid[i]

@@ -32,6 +32,7 @@ def plot_runs(runs: list[Path], out: Path, smooth: int = 1) -> Path:
     first = next(iter(logs.values()))
     changes = [(r["step"], r["stage"]) for i, r in enumerate(first) if i == 0 or r["stage"] != first[i - 1]["stage"]]
     for ax, key in zip(axes.flat, keys):
+        smoothed = []
         for (name, records), color in zip(logs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
             points = [(r["step"], r[key]) for r in records if key in r]
             if not points:
@@ -41,9 +42,10 @@ def plot_runs(runs: list[Path], out: Path, smooth: int = 1) -> Path:
                 ax.plot(steps, values, lw=0.5, color=color, alpha=0.25)
             mean = _windowed(values, smooth)
             ax.plot(steps[len(steps) - len(mean) :], mean, lw=1, color=color, label=name)
-            if smooth > 1:  # the smoothed curves set the scale; raw spikes are clipped
-                top = max(ax.get_ylim()[1] if ax.lines[:-2] else 0.0, 1.1 * float(mean.max()))
-                ax.set_ylim(min(0.0, float(mean.min())), top)
+            smoothed.append(mean)
+        if smooth > 1 and smoothed:  # the smoothed curves set the scale; raw spikes are clipped
+            low, high = min(float(m.min()) for m in smoothed), max(float(m.max()) for m in smoothed)
+            ax.set_ylim(min(0.0, low), 1.1 * high)
         for step, stage in changes:
             ax.axvline(step, color="grey", ls=":", lw=0.8)
             ax.text(step, 1.0, f" {stage}", transform=ax.get_xaxis_transform(), fontsize=7, va="top", color="grey")

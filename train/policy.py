@@ -19,11 +19,11 @@ import torch
 
 from hab_aux.errors import UserError, choose
 from hab_aux.policy import EpisodeInfo, Observation
-from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE
+from hab_aux.schema import ACTION_DIM
 from hab_aux.train.model.action_tokenizer import ActionBins
 from hab_aux.train.model.build import make_processor
 from hab_aux.train.model.modeling_sgvla import SGVLAModel
-from hab_aux.train.model.processor import PROPRIO_KEY
+from hab_aux.train.model.processor import PROPRIO_KEY, proprio_of
 from hab_aux.train.temporal_ensemble import TemporalEnsemble
 
 HEADS = ("tokens", "flow")
@@ -65,7 +65,7 @@ class SGVLAPolicy:
             self.frames.extend([frame] * self.frames.maxlen)
         else:
             self.frames.append(frame)
-        state = {PROPRIO_KEY: np.asarray(observation["qpos"])[list(QPOS_NO_BASE)]} if self.model.config.inputs.proprio else {}
+        state = {PROPRIO_KEY: proprio_of(observation["qpos"])} if self.model.config.inputs.proprio else {}
         if self.model.config.inputs.history == 0:
             return {**frame, **state, "instruction": instruction}
         return {**{k: np.stack([f[k] for f in self.frames]) for k in self.keys}, **state, "instruction": instruction}

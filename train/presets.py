@@ -81,7 +81,7 @@ TINY = SGVLAConfig(
 
 # CPU-scale: the same structure and classes at a size a 2-core machine trains in about an hour, from
 # random init. Images at their native 128 px in 32-px patches: 16 tokens per image, so the LLM reads
-# 64 image tokens instead of 256, and a training step takes a third of the time of 16-px patches
+# 64 image tokens instead of 256, and a training step takes half the time of 16-px patches
 # (docs/small-preset.md: the measurement). A linear patch embedding still sees every pixel, so the
 # drawer handle is not averaged away. Every encoder layer used (feature_layer -1), the robot's joint
 # positions as a prefix token (inputs.proprio, not in the paper), a 4-step token chunk, and a

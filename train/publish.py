@@ -1,6 +1,6 @@
 """Publish a checkpoint small enough to keep in a git repository: its weights stored in float16.
 
-    python -m hab_aux.train.publish RUN_OR_CHECKPOINT checkpoints/NAME [--max-mb 10]
+    habaux publish RUN_OR_CHECKPOINT checkpoints/NAME [--max-mb 10]
 
 Loading upcasts to float32 (`from_pretrained(dtype=float32)`, `load_state_dict` copies), so the
 published folder loads through the same `load_pretrained` as any checkpoint; only the weights'
@@ -10,7 +10,6 @@ when you report its figures. The run's `train_config.json` is copied beside it (
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
@@ -44,19 +43,3 @@ def publish(source: Path, out: Path, max_mb: float = 10.0) -> Path:
     tmp.rename(out)
     return out
 
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path, help="a training run (its latest checkpoint) or a checkpoint folder")
-    parser.add_argument("out", type=Path, help="the new folder")
-    parser.add_argument("--max-mb", type=float, default=10.0, help="refuse a checkpoint larger than this (MiB)")
-    args = parser.parse_args(argv)
-    try:
-        out = publish(args.source, args.out, args.max_mb)
-    except UserError as err:
-        raise SystemExit(f"error: {err}") from None
-    print(f"{out}: {folder_bytes(out) / 2**20:.2f} MiB")
-
-
-if __name__ == "__main__":
-    main()

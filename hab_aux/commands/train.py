@@ -83,11 +83,20 @@ def plot_command(
     smooth: Annotated[int, typer.Option(help="Draw the mean of each window of this many logged steps (1: raw).")] = 1,
 ) -> None:
     """Write the loss curves of one or more runs as a PNG."""
-    from hab_aux.train.metrics import read_metrics
     from hab_aux.train.plot import plot_runs
 
     if smooth < 1:
         raise UserError(f"--smooth must be at least 1, got {smooth}")
-    for run in runs:
-        read_metrics(run)  # one line for a folder that is not a run, before anything is drawn
     Console().print(f"wrote {plot_runs(runs, out or runs[0] / 'losses.png', smooth)}")
+
+
+def publish_command(
+    source: Annotated[Path, typer.Argument(help="A training run (its latest checkpoint) or a checkpoint folder.")],
+    out: Annotated[Path, typer.Argument(help="The new folder (must not exist).")],
+    max_mb: Annotated[float, typer.Option(help="Refuse a published checkpoint larger than this many MiB.")] = 10.0,
+) -> None:
+    """Re-save a checkpoint with float16 weights, small enough to keep in a git repository."""
+    from hab_aux.train.publish import folder_bytes, publish
+
+    folder = publish(source, out, max_mb)
+    Console().print(f"{folder}: {folder_bytes(folder) / 2**20:.2f} MiB")

@@ -81,6 +81,11 @@ def _depth(depth_mm: np.ndarray) -> np.ndarray:
 PROPRIO_KEY = "proprio"
 
 
+def proprio_of(qpos: np.ndarray) -> np.ndarray:
+    """The proprio input of one step: its qpos without the base joints."""
+    return np.asarray(qpos)[list(QPOS_NO_BASE)]
+
+
 class SGVLAProcessor:
     def __init__(self, config: SGVLAConfig, tokenizer, stats: ActionStats | None, action_token_ids: list[int],
                  proprio_stats: ProprioStats | None = None):  # fmt: skip
