@@ -103,7 +103,7 @@ def flops_per_sample(config, prompt_tokens: int = 32) -> float:
     counts = parameter_counts(model)
     images = len(config.inputs.image_slots())
     patches = model.vision.patches_per_image
-    vision = counts["dinov2"] * (patches + model.vision.n_skip) + counts["siglip"] * patches
+    vision = sum(counts[name] * model.vision.tokens_per_image(name) for name in model.vision.names)
     llm = counts["llm"] - model.llm.get_input_embeddings().weight.numel()
     tokens = images * patches + prompt_tokens + config.action.chunk * 13 + 1
     return 6.0 * (vision * images + llm * tokens)

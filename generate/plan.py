@@ -34,6 +34,7 @@ class GenerateConfig:
     world: str = "procedural"
     settle_steps: int = 10  # recorded after the success step, the policy holding still (hab_aux.rollout)
     action_noise: float = 0.0  # std of the Gaussian noise on executed actions; labels stay clean
+    mshab_checkpoints: str | None = None  # the folder --policy mshab-rl reads (absolute), else None
 
     @classmethod
     def parse(cls, task: str, subtasks: str | None, **kwargs) -> "GenerateConfig":

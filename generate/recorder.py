@@ -32,7 +32,10 @@ def record_batch(env, policies: list[Policy], attempts: list[Attempt], config: G
                         max_steps=config.max_steps, settle_steps=config.settle_steps, action_noise=config.action_noise,
                         on_step=on_step)  # fmt: skip
     episodes = []
-    for attempt, steps, result in zip(attempts, buffers, results):
+    for k, (attempt, steps, result) in enumerate(zip(attempts, buffers, results)):
+        rejection = env.rejects(k, result.length) if result.success else ""
+        if rejection:  # the world's own rule for demonstrations (MS-HAB's event labels) turns it down
+            result.success, result.failure_reason = False, rejection
         settle_from = result.success_step if result.success_step > 0 else len(steps)
         for t, step in enumerate(steps, start=1):
             step["after_success"] = np.bool_(t > settle_from)
@@ -41,7 +44,7 @@ def record_batch(env, policies: list[Policy], attempts: list[Attempt], config: G
             "task": info.task, "subtask": info.subtask, "target_name": info.target_name,
             "target_category": info.target_category, "instruction": info.instruction,
             "layout_seed": attempt.layout_seed, "episode_seed": attempt.episode_seed, "split": config.split,
-            "success": result.success, "length": len(steps), "expert": policies[0].name,
+            "success": result.success, "length": len(steps), "expert": policies[k].name,
             "failure_reason": result.failure_reason, "success_step": result.success_step,
             "action_noise": config.action_noise,
         }  # fmt: skip

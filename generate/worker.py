@@ -89,7 +89,7 @@ def _fill(job: WorkerJob, parent: int) -> dict:
 
     root = Path(job.root)
     config = GenerateConfig.from_json(job.config)
-    make_policy = policy_factory(config.policy)
+    make_policy = policy_factory(config.policy, config.mshab_checkpoints)
     make_env = MAKE_ENV[config.world]
     writer = ShardWriter(root, job.shard_id, task=config.task,
                          generation={"config": config.to_json(), "command": job.command})  # fmt: skip

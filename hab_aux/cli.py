@@ -16,6 +16,7 @@ from hab_aux.commands import eval as evaluate
 from hab_aux.commands import model_info
 from hab_aux.commands import inspect
 from hab_aux.commands import card
+from hab_aux.commands import export
 from hab_aux.commands import reproduce
 from hab_aux.errors import Fault, UserError
 
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.command("doctor")(doctor.command)
 app.command("inspect")(inspect.command)
 app.command("card")(card.command)
+app.command("export")(export.command)
 app.command("model-info")(model_info.command)
 app.command("eval")(evaluate.command)
 app.command("generate")(generate.command)

@@ -47,3 +47,13 @@ def environmental_faults(message: Callable[[str], str]):
         if not is_environmental(err):
             raise
         raise Fault(message(describe(err))) from err
+
+
+def require(module: str, extra: str, purpose: str):
+    """Import an optional library, or raise a one-line UserError naming the extra that installs it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise UserError(f"{purpose} needs {module}: pip install 'hab-aux[{extra}]'") from None

@@ -26,6 +26,10 @@ HABAUX = [sys.executable, "-c", "from hab_aux.cli import main; main()"]
         (["generate", "--action-noise", "-0.1"], "--action-noise must be in [0, 1]"),
         (["publish", "/nonexistent/run", "/nonexistent/out"], "/nonexistent/run is neither a training run with checkpoints"),
         (["plot", "/nonexistent/run", "--smooth", "0"], "--smooth must be at least 1, got 0"),
+        (["plot", "/nonexistent/run", "--x", "epoch"], "unknown --x 'epoch'; valid: step, minutes"),
+        (["plot", "/nonexistent/run", "--at", "10,soon"], "--at takes steps or training minutes separated by commas"),
+        (["export", "/nonexistent/ds", "--format", "h5", "--out", "/nonexistent/out"], "unknown format 'h5'; valid: lerobot"),
+        (["export", "/nonexistent/ds", "--out", "/"], "--out / exists and is not empty: pass --overwrite to replace it"),
     ],
 )
 def test_bad_input_is_one_line_without_traceback(args, expected):
@@ -34,6 +38,22 @@ def test_bad_input_is_one_line_without_traceback(args, expected):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and expected in lines[0], done.stderr
     assert "Traceback" not in done.stderr + done.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["inspect", "{ds}", "--episode", "3", "--rerun", "{tmp}/e.rrd"], "episode 3 out of range: the dataset has 1 episodes"),
+        (["export", "{ds}", "--out", "{ds}/lerobot"], "overlaps the dataset"),
+    ],
+)
+def test_bad_input_on_a_dataset_is_one_line(args, expected, tmp_path):
+    from hab_aux.store.synthetic import synthetic_episode
+    from tests.hab_aux.conftest import write_dataset
+
+    dataset = write_dataset(tmp_path / "ds", [synthetic_episode(1, 12)])
+    test_bad_input_is_one_line_without_traceback([a.format(ds=dataset, tmp=tmp_path) for a in args], expected)
+    assert [p.name for p in tmp_path.iterdir()] == ["ds"] and not (dataset / "lerobot").exists()  # nothing written
 
 
 GPU_OPTIONS = [

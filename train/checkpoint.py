@@ -3,7 +3,7 @@
     config.json        SGVLAConfig, component paths pointing at the subfolders below
     norm_stats.json    ActionStats (required: loading without it fails)
     proprio_stats.json ProprioStats (required when inputs.proprio)
-    dinov2/ siglip/ llm/   each component's own `save_pretrained`
+    dinov2/ siglip/ convnext/ llm/   each configured component's own `save_pretrained`
     tokenizer/         the tokenizer with its action tokens
     model.safetensors  projector, proprio encoder, flow expert, decoders (and their BatchNorm buffers)
 """
@@ -55,7 +55,7 @@ def save_pretrained(model: SGVLAModel, folder: str | Path, state: dict[str, torc
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     state = _tied_as_one(model, model.state_dict() if state is None else state)
-    for name, component in (("dinov2", model.vision.dinov2), ("siglip", model.vision.siglip), ("llm", model.llm)):
+    for name, component in {**model.vision.encoders, "llm": model.llm}.items():
         prefix = "llm." if name == "llm" else f"vision.{name}."
         component.save_pretrained(folder / name, state_dict=_under(state, prefix))
     if model.config.inputs.proprio and model.proprio_stats is None:
@@ -67,11 +67,7 @@ def save_pretrained(model: SGVLAModel, folder: str | Path, state: dict[str, torc
         model.proprio_stats.save(folder)
     cfg = model.config
     cfg = cfg.replace(
-        vision=dataclasses.replace(
-            cfg.vision,
-            dinov2=PretrainedSpec("dinov2", cfg.vision.dinov2.arch),
-            siglip=PretrainedSpec("siglip", cfg.vision.siglip.arch),
-        ),
+        vision=dataclasses.replace(cfg.vision, **{k: PretrainedSpec(k, spec.arch) for k, spec in cfg.vision.encoders().items()}),
         llm=dataclasses.replace(cfg.llm, model=PretrainedSpec("llm", cfg.llm.model.arch), tokenizer="tokenizer"),
     )
     (folder / CONFIG_FILE).write_text(cfg.to_json())
@@ -92,7 +88,7 @@ def load_config(folder: str | Path) -> SGVLAConfig:
 
     tok = str(folder / cfg.llm.tokenizer) if (folder / cfg.llm.tokenizer).exists() else cfg.llm.tokenizer
     return cfg.replace(
-        vision=dataclasses.replace(cfg.vision, dinov2=resolve(cfg.vision.dinov2), siglip=resolve(cfg.vision.siglip)),
+        vision=dataclasses.replace(cfg.vision, **{k: resolve(spec) for k, spec in cfg.vision.encoders().items()}),
         llm=dataclasses.replace(cfg.llm, model=resolve(cfg.llm.model), tokenizer=tok),
     )
 

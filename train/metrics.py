@@ -44,3 +44,16 @@ def read_metrics(run: Path) -> list[dict]:
             record = json.loads(line)
             by_step[record["step"]] = record
     return [by_step[s] for s in sorted(by_step)]
+
+
+def training_minutes(run: Path, records: list[dict]) -> list[float]:
+    """Cumulative training time at each record, in minutes: the sum of step times (samples per step /
+    samples_per_s), so model building, checkpoint saves and pauses between a stop and a resume are left
+    out. Runs compare fairly on it only when they ran under the same load."""
+    config = json.loads((Path(run) / "train_config.json").read_text())
+    per_step = config["batch_size"] * config.get("grad_accum", 1) * config.get("world_size", 1)
+    total, out = 0.0, []
+    for r in records:
+        total += per_step / r["samples_per_s"] / 60.0
+        out.append(total)
+    return out

@@ -32,8 +32,7 @@ def shard(model: SGVLAModel, device: torch.device) -> None:
         root = MixedPrecisionPolicy(param_dtype=torch.bfloat16, reduce_dtype=torch.float32, cast_forward_inputs=False)
     else:
         layers = root = MixedPrecisionPolicy()  # fp32
-    vision = model.vision
-    for layer in (*model.llm.model.layers, *vision.dinov2.encoder.layer, *vision.siglip.encoder.layers):
+    for layer in (*model.llm.model.layers, *model.vision.blocks()):
         fully_shard(layer, mp_policy=layers)
     fully_shard(model, mp_policy=root)
 

@@ -1,4 +1,5 @@
-"""Loss curves of one or more runs as a PNG: one panel per loss, runs overlaid, stage changes marked.
+"""Loss curves of one or more runs as a PNG: one panel per loss, runs overlaid, stage changes marked;
+against optimizer steps, or against training minutes to compare models whose steps cost differently.
 
 Per-step losses of small batches are noisy: `smooth` > 1 draws the mean of each window of that many
 logged steps (the raw curve is drawn faintly beneath)."""
@@ -7,7 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hab_aux.train.metrics import read_metrics
+from hab_aux.train.metrics import read_metrics, training_minutes
+
+AXES = ("step", "minutes")
 
 
 def _windowed(values: list[float], smooth: int) -> np.ndarray:
@@ -17,24 +20,42 @@ def _windowed(values: list[float], smooth: int) -> np.ndarray:
     return np.convolve(v, np.ones(smooth) / smooth, mode="valid")
 
 
-def plot_runs(runs: list[Path], out: Path, smooth: int = 1) -> Path:
+def _x(run: Path, records: list[dict], axis: str) -> list[float]:
+    return [r["step"] for r in records] if axis == "step" else training_minutes(run, records)
+
+
+def losses_at(run: Path, at: float, window: int, axis: str = "minutes") -> dict[str, float] | None:
+    """Each loss's mean over the last `window` logged steps up to `at` (a step, or minutes of training, per
+    `axis`); None where the run did not get that far."""
+    records = read_metrics(run)
+    xs = _x(run, records, axis)
+    reached = [r for r, x in zip(records, xs) if x <= at + 1e-9]  # summed floats overshoot
+    if not reached or xs[-1] < at - 1e-9:
+        return None
+    last = reached[-window:]
+    keys = [k for k in last[-1] if k.startswith("loss/")]
+    return {k.removeprefix("loss/"): float(np.mean([r[k] for r in last if k in r])) for k in keys} | {"step": last[-1]["step"]}
+
+
+def plot_runs(runs: list[Path], out: Path, smooth: int = 1, axis: str = "step") -> Path:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     logs = {Path(run).name: read_metrics(run) for run in runs}
+    xs = {Path(run).name: _x(run, logs[Path(run).name], axis) for run in runs}
     keys = sorted({k for records in logs.values() for r in records for k in r if k.startswith("loss/")},
                   key=lambda k: (k != "loss/total", k))  # fmt: skip
     cols = min(3, len(keys))
     rows = -(-len(keys) // cols)
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 2.8 * rows), squeeze=False)
-    first = next(iter(logs.values()))
-    changes = [(r["step"], r["stage"]) for i, r in enumerate(first) if i == 0 or r["stage"] != first[i - 1]["stage"]]
+    first, first_x = next(iter(logs.values())), next(iter(xs.values()))
+    changes = [(x, r["stage"]) for i, (r, x) in enumerate(zip(first, first_x)) if i == 0 or r["stage"] != first[i - 1]["stage"]]
     for ax, key in zip(axes.flat, keys):
         smoothed = []
         for (name, records), color in zip(logs.items(), plt.rcParams["axes.prop_cycle"].by_key()["color"]):
-            points = [(r["step"], r[key]) for r in records if key in r]
+            points = [(x, r[key]) for r, x in zip(records, xs[name]) if key in r]
             if not points:
                 continue
             steps, values = [p[0] for p in points], [p[1] for p in points]
@@ -50,13 +71,13 @@ def plot_runs(runs: list[Path], out: Path, smooth: int = 1) -> Path:
             ax.axvline(step, color="grey", ls=":", lw=0.8)
             ax.text(step, 1.0, f" {stage}", transform=ax.get_xaxis_transform(), fontsize=7, va="top", color="grey")
         ax.set_title(key.removeprefix("loss/"), fontsize=9)
-        ax.set_xlabel("step", fontsize=8)
+        ax.set_xlabel("step" if axis == "step" else "training minutes", fontsize=8)
         if len(logs) > 1 and key == keys[0]:
             ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
     title = ", ".join(logs) if len(logs) > 1 else f"{next(iter(logs))}"
-    fig.suptitle(f"{title}: losses per optimizer step" + (f" (mean of {smooth})" if smooth > 1 else ""), fontsize=10)
+    fig.suptitle(f"{title}: losses per " + ("optimizer step" if axis == "step" else "training minute") + (f" (mean of {smooth})" if smooth > 1 else ""), fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)

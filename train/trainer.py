@@ -132,7 +132,8 @@ def _distributed() -> tuple[int, int]:
 def build_run(config: TrainConfig, world: int):
     """Model config, samples, (action stats, proprio stats or None) and steps per epoch for a run."""
     recipe = get_recipe(config.recipe)
-    model_config = recipe.model_config(override(get_preset(config.preset), list(config.overrides)))
+    # Overrides come last: `--set decoders.X.enabled=false` or `flow.enabled` must win over the recipe's choice.
+    model_config = override(recipe.model_config(get_preset(config.preset)), list(config.overrides))
     phases = parse_schedule(recipe, config.schedule)
     for phase in phases:
         model_config.stage(phase.stage)  # unknown stage names fail here, with the valid ones

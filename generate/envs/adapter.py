@@ -1,7 +1,8 @@
 """What every world's env wrapper shares: stepping a ManiSkill gym env in numpy, videos, closing.
 
 A subclass sets `_env` (the gym env), `num_envs` and `third_person`, and defines `unwrapped`,
-`_observation(obs)` (schema keys) and `_collided(info)` (bool per sub-env: force limit exceeded).
+`_observation(obs)` (schema keys) and `_collided(info)` (bool per sub-env: force limit exceeded);
+a world with its own rule for which successes make demonstrations overrides `rejects`.
 """
 
 from dataclasses import dataclass, field
@@ -32,6 +33,10 @@ class EnvAdapter:
         extra = {k: to_numpy(v) for k, v in info.items() if k not in ("success", "elapsed_steps")}
         reasons = ["collision" if c else "" for c in self._collided(info)]
         return self._observation(obs), StepResult(to_numpy(info["success"]).astype(bool), reasons, extra)
+
+    def rejects(self, k: int, steps: int) -> str:
+        """Why sub-env k's success of `steps` steps is no demonstration ("" keeps it): every success is one here."""
+        return ""
 
     def render_third_person(self) -> np.ndarray:
         if not self.third_person:

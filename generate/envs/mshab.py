@@ -8,17 +8,24 @@ and one spawn data file per split. Seeds map onto them as in the procedural worl
 - (layout seed, episode seed) pick the task plan of that scene and one of its precomputed spawns.
 The target is the plan's object (pick/place) or the articulation's handle link (open/close),
 whose pose is MS-HAB's handle position on that link. Observations go through the same
-`schema_observation` as the procedural world.
-"""
+`schema_observation` as the procedural world, plus MS-HAB's own flat `state` (`MSHAB_STATE`), which
+its RL experts read (`mshab_rl.py`).
 
-import re
+Generation keeps a success only if MS-HAB's event label of the episode is one that MS-HAB's own
+data generation keeps (`KEPT_LABELS`, from `mshab/utils/gen/gen_data.py`), labelled by MS-HAB's
+`get_episode_label_and_events` over the recorded steps (settle steps included, the reset not):
+e.g. a pick must be a `straightforward_success` (contact, grasp, success, and nothing after).
+MS-HAB labels its 200-step episodes whole; ours end `--settle-steps` after the success step.
+"""
 
 import gymnasium as gym
 import numpy as np
 import torch
+from mani_skill.utils.common import flatten_state_dict
 
 from hab_aux.errors import UserError
 from hab_aux.generate.envs.mshab_check import check_mshab, spawn_data_path, task_plan_path
+from hab_aux.generate.envs.mshab_checkpoints import ycb_id
 from hab_aux.generate.envs.observation import schema_observation, to_numpy
 from hab_aux.generate.envs.adapter import EnvAdapter
 from hab_aux.generate.envs.wrapper import BACKENDS
@@ -28,14 +35,29 @@ from hab_aux.tasks import SPLIT_SEED_RANGES, check_num_envs, get_task
 ENV_IDS = {"pick": "PickSubtaskTrain-v0", "place": "PlaceSubtaskTrain-v0",
            "open": "OpenSubtaskTrain-v0", "close": "CloseSubtaskTrain-v0"}  # fmt: skip
 THIRD_PERSON_SIZE = 256  # as the procedural world's third-person camera
+MSHAB_STATE = "mshab_state"  # observation key of MS-HAB's flat state (not a schema key: never recorded)
+# Column (subtask, articulation) -> the event labels whose episodes MS-HAB's gen_data keeps
+# (its SUBTASK_TO_EPISODE_LABELS; the drawer's plans are its "kitchen_counter").
+KEPT_LABELS = {
+    ("pick", None): ("straightforward_success",),
+    ("place", None): ("placed_in_goal_success",),
+    ("open", "fridge"): ("open_success",),
+    ("open", "drawer"): ("open_success",),
+    ("close", "fridge"): ("closed_success", "success_then_excessive_collisions"),
+    ("close", "drawer"): ("closed_success",),
+}
 
 
 def ycb_category(obj_id: str) -> str:
     """MS-HAB object ids are '<YCB id>-<instance>', e.g. '013_apple-0' -> 'apple'."""
-    match = re.fullmatch(r"\d{3}_(.+)-\d+", obj_id)
-    if match is None:
-        raise ValueError(f"not an MS-HAB YCB object id: {obj_id!r}")
-    return match.group(1).replace("_", " ")
+    return ycb_id(obj_id)[4:].replace("_", " ")
+
+
+def mshab_state(obs: dict) -> np.ndarray:
+    """MS-HAB's `state` observation (its FetchDepthObservationWrapper with cat_state=True): the agent's
+    and then the task's observation, each flattened in its own key order, as float32 (K, D)."""
+    parts = [flatten_state_dict(obs[part], use_torch=True).float() for part in ("agent", "extra")]
+    return to_numpy(torch.cat(parts, dim=1)).astype(np.float32)
 
 
 def split_of(layout_seeds: list[int]) -> str:
@@ -63,6 +85,7 @@ class MSHABSubtaskEnv(EnvAdapter):
         self.num_envs, self.third_person = num_envs, third_person
         self.split: str | None = None
         self._env = None
+        self._history: list[tuple[np.ndarray, dict]] = []  # (success, info) of each step since the reset
 
     @property
     def unwrapped(self):
@@ -85,6 +108,7 @@ class MSHABSubtaskEnv(EnvAdapter):
             task_plans=plan_data.plans, scene_builder_cls=plan_data.dataset,
             spawn_data_fp=spawn_data_path(self.root, self.task, self.column, split),
             require_build_configs_repeated_equally_across_envs=False,
+            add_event_tracker_info=True,  # the per-step infos MS-HAB's episode labels read
             reconfiguration_freq=0,  # rebuild only when the layout seeds change the scenes (ManiSkill: every reset for one env)
         )  # fmt: skip
         self.split = split
@@ -109,6 +133,7 @@ class MSHABSubtaskEnv(EnvAdapter):
         options = dict(reconfigure=build_configs != list(env.build_config_idxs), build_config_idxs=build_configs,
                        task_plan_idxs=torch.tensor(plan_idxs, dtype=torch.int), spawn_selection_idxs=spawn_idxs)  # fmt: skip
         obs, _ = self._env.reset(seed=[int(s) for s in episode_seeds], options=options)
+        self._history = []
         plans = [env.build_config_idx_to_task_plans[b][t].subtasks[0] for b, t in zip(build_configs, plan_idxs)]
         infos = [self._episode_info(p, int(ls), int(es)) for p, ls, es in zip(plans, layout_seeds, episode_seeds)]
         return self._observation(obs), infos
@@ -122,6 +147,22 @@ class MSHABSubtaskEnv(EnvAdapter):
             instruction = f"pick up the {category}" if self.subtask == "pick" else f"place the {category}"
         return EpisodeInfo(self.task, self.subtask, name, category, instruction, layout_seed, episode_seed)
 
+    def step(self, actions: np.ndarray):
+        obs, result = super().step(actions)
+        self._history.append((result.success, result.info))
+        return obs, result
+
+    def rejects(self, k: int, steps: int) -> str:
+        """MS-HAB's keep rule (module docstring) on the first `steps` steps of sub-env k's episode."""
+        from mshab.utils.label_dataset import get_episode_label_and_events
+
+        history = self._history[:steps]
+        success = np.array([s[k] for s, _ in history])
+        infos = {key: np.stack([info[key][k] for _, info in history]) for key in history[0][1]}
+        label, _, _ = get_episode_label_and_events(self.unwrapped.task_cfgs, success, infos)
+        kept = KEPT_LABELS[(self.subtask, self.articulation)]
+        return "" if label in kept else f"MS-HAB label {label} (its data generation keeps {', '.join(kept)})"
+
     def _collided(self, info: dict) -> np.ndarray:
         return ~to_numpy(info["cumulative_force_within_limit"]).astype(bool)
 
@@ -134,7 +175,7 @@ class MSHABSubtaskEnv(EnvAdapter):
         else:
             target = env.subtask_objs[0]
             target_pose = target.pose
-        return schema_observation(obs, env.agent, target, target_pose)
+        return {**schema_observation(obs, env.agent, target, target_pose), MSHAB_STATE: mshab_state(obs)}
 
 
 def make_mshab_env(task: str, subtask: str, articulation: str | None = None, *, sim_backend: str = "cpu",

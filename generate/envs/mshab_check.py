@@ -9,6 +9,7 @@ import importlib.util
 from pathlib import Path
 
 from hab_aux.errors import UserError
+from hab_aux.generate.policies import MSHAB_RL
 from hab_aux.tasks import Column, seed_range
 
 MSHAB_INSTALL = "pip install git+https://github.com/arth-shukla/mshab (its README: github.com/arth-shukla/mshab#setup-and-installation)"
@@ -69,5 +70,5 @@ def check_mshab(task: str, columns: tuple[Column, ...], splits: tuple[str, ...])
 def require_non_expert(policies: list[str]) -> None:
     """The scripted experts plan from the procedural world's privileged state, which MS-HAB's envs lack."""
     if "expert" in policies:
-        raise UserError("the scripted expert only runs in the procedural world; with --world mshab use --policy random "
-                        "or zero, or a --checkpoint (MS-HAB's own experts are its RL checkpoints)")  # fmt: skip
+        raise UserError(f"the scripted expert only runs in the procedural world; with --world mshab use --policy {MSHAB_RL} "
+                        "(MS-HAB's own RL experts), random or zero, or a --checkpoint")  # fmt: skip

@@ -1,6 +1,7 @@
 """`habaux card`: a markdown data card of a dataset, from its manifest, shards and schema.py."""
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import typer
@@ -70,6 +71,17 @@ def _expert_section(reports: list[dict], summary) -> str:
     return "\n".join(lines)
 
 
+def _policy_section(ds) -> str:
+    """Which policy recorded each subtask and target category. With `--policy mshab-rl` the name
+    is `mshab-rl ALGO FOLDER`: the MS-HAB checkpoint (FOLDER/policy.pt) of that object."""
+    recorded = Counter(zip(ds.meta_column("subtask"), ds.meta_column("target_category"), ds.meta_column("expert")))
+    names = {name for _, _, name in recorded}
+    if len(names) == 1:
+        return f"## Policy\n\nEvery episode was recorded by `{names.pop()}`."
+    rows = [[subtask, category, f"`{name}`", str(n)] for (subtask, category, name), n in sorted(recorded.items())]
+    return "## Policy\n\n" + _table(rows, ["subtask", "target category", "policy", "episodes"])
+
+
 def _demonstration_section(ds) -> str:
     """Settled endings and action noise, from the episode meta."""
     import numpy as np
@@ -105,6 +117,7 @@ def render_card(root: Path) -> str:
         "## Counts\n\n" + _table(counts, ["task", "subtask", "target category", "episodes", "transitions"]),
         "Splits: " + ", ".join(f"{k}: {v} episodes" for k, v in sorted(s.splits.items())),
         "## Generation\n\n" + ("\n".join(f"```\n{c}\n```" for c in commands) or "Command not recorded."),
+        _policy_section(ds),
         _expert_section(reports, s),
         _demonstration_section(ds),
         _schema_section(),

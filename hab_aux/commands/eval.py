@@ -8,11 +8,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hab_aux.errors import UserError, choose, environmental_faults
-from hab_aux.tasks import check_num_envs, get_task, parse_subtasks
+from hab_aux.tasks import check_num_envs, get_task, parse_subtasks, select_columns
 
 
 def command(
-    policy: Annotated[str | None, typer.Option(help="Comma-separated policies: random, zero, release (only opens the gripper), expert, or none (default: random; expert,random beside a --checkpoint).")] = None,
+    policy: Annotated[str | None, typer.Option(help="Comma-separated policies: random, zero, release (only opens the gripper), expert, mshab-rl (MS-HAB's RL checkpoints; --world mshab), or none (default: random; expert,random beside a --checkpoint).")] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="A training run (its latest checkpoint) or a checkpoint folder.")] = None,
     head: Annotated[str, typer.Option(help="Checkpoint head: auto (flow for pick/place, tokens for open/close), tokens or flow.")] = "auto",
     device: Annotated[str, typer.Option(help="Device for the checkpoint: cpu, cuda, cuda:N.")] = "cpu",
@@ -26,6 +26,7 @@ def command(
     sim_backend: Annotated[str, typer.Option(help="cpu (physx_cpu + sapien_cpu) or gpu (physx_cuda + sapien_cuda).")] = "cpu",
     num_envs: Annotated[int, typer.Option(help="Parallel envs per process (more than 1 needs --sim-backend gpu).")] = 1,
     world: Annotated[str, typer.Option(help="procedural (our homes) or mshab (MS-HAB's ReplicaCAD envs: needs its code and assets).")] = "procedural",
+    mshab_checkpoints: Annotated[Path | None, typer.Option(help="Folder of MS-HAB's RL checkpoints (holds rl/<task>/<subtask>/<object>/) for --policy mshab-rl; default $MS_ASSET_DIR/data/mshab_checkpoints, else ./mshab_checkpoints.")] = None,
     episodes_from: Annotated[Path | None, typer.Option(help="Run the layouts and episode seeds recorded in this dataset (its first --episodes per column) instead of the split's layouts.")] = None,
     workers: Annotated[int, typer.Option(help="Processes on this machine; results equal --workers 1 for the same seeds.")] = 1,
     action_noise: Annotated[float, typer.Option(help="Std of Gaussian noise on executed actions, in [0, 1] (as generate --action-noise): robustness to actuation noise.")] = 0.0,
@@ -34,7 +35,7 @@ def command(
     from hab_aux.eval.harness import EvalConfig, evaluate_task
     from hab_aux.devices import check_device
     from hab_aux.eval.policies import HEAD_CHOICES, checkpoint_factory
-    from hab_aux.generate.policies import policy_factory
+    from hab_aux.generate.policies import check_policies, policy_factory
     from hab_aux.eval.report import success_table, write_json
 
     the_task = get_task(task)
@@ -49,16 +50,14 @@ def command(
     if policy is None:
         policy = "expert,random" if checkpoint else "random"
     names = [p.strip() for p in policy.split(",") if p.strip() and p.strip() != "none"]
-    if world == "mshab":  # checked before a checkpoint or the simulator loads
-        from hab_aux.generate.envs.mshab_check import check_mshab, require_non_expert
-
-        check_mshab(the_task.name, the_task.columns, (split,))
-        require_non_expert(names)
-    factories = {name: policy_factory(name) for name in names}
+    # checked before a checkpoint or the simulator loads
+    checkpoints = check_policies(names, world, the_task.name, select_columns(the_task, chosen), (split,),
+                                 mshab_checkpoints)  # fmt: skip
+    factories = {name: policy_factory(name, checkpoints) for name in names}
     if checkpoint is not None:
         factories = {f"sgvla {checkpoint.name} ({head})": checkpoint_factory(checkpoint, head, device), **factories}
     if not factories:
-        raise UserError(f"no policy to evaluate in --policy {policy!r}; valid: random, zero, release, expert, or a --checkpoint")
+        raise UserError(f"no policy to evaluate in --policy {policy!r}; valid: random, zero, release, expert, mshab-rl, or a --checkpoint")
     config = EvalConfig(episodes=episodes, split=split, seed=seed, sim_backend=sim_backend, num_envs=num_envs, video_dir=video,
                         world=world, episodes_from=episodes_from, workers=workers,
                         action_noise=action_noise)  # fmt: skip

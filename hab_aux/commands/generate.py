@@ -1,12 +1,12 @@
 """`habaux generate`: roll out a policy (the expert by default) and record a sharded zarr dataset."""
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from hab_aux.errors import choose
 from hab_aux.generate.plan import GenerateConfig
 
 
@@ -18,7 +18,7 @@ def command(
     out: Annotated[Path | None, typer.Option(help="Dataset folder (default: data/<task>).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine.")] = 1,
     seed: Annotated[int, typer.Option(help="Seed of layouts, spawns and expert noise.")] = 0,
-    policy: Annotated[str, typer.Option(help="Policy to record: expert (default), random, zero or release.")] = "expert",
+    policy: Annotated[str, typer.Option(help="Policy to record: expert (default), random, zero, release, or mshab-rl (MS-HAB's RL checkpoint of each subtask and object; --world mshab).")] = "expert",
     keep_failures: Annotated[bool, typer.Option(help="Keep failed episodes too (labelled success=false); each counts.")] = False,
     max_steps: Annotated[int, typer.Option(help="Step budget per episode (MS-HAB: 200).")] = 200,
     shard_index: Annotated[int, typer.Option(help="This job's slice of the run, for SLURM arrays ($SLURM_ARRAY_TASK_ID).")] = 0,
@@ -28,24 +28,22 @@ def command(
     num_envs: Annotated[int, typer.Option(help="Parallel envs per worker (more than 1 needs --sim-backend gpu).")] = 1,
     overwrite: Annotated[bool, typer.Option(help="Replace a dataset in --out made with other options or schema.")] = False,
     world: Annotated[str, typer.Option(help="procedural (our homes) or mshab (MS-HAB's ReplicaCAD envs: needs its code and assets).")] = "procedural",
+    mshab_checkpoints: Annotated[Path | None, typer.Option(help="Folder of MS-HAB's RL checkpoints (holds rl/<task>/<subtask>/<object>/) for --policy mshab-rl; default $MS_ASSET_DIR/data/mshab_checkpoints, else ./mshab_checkpoints.")] = None,
     settle_steps: Annotated[int, typer.Option(help="Steps recorded after the success step, the expert holding still (flagged after_success); 0 ends at success.")] = GenerateConfig.settle_steps,
     action_noise: Annotated[float, typer.Option(help="Std of Gaussian noise on executed actions (normalised units, in [0, 1]); recorded actions stay the expert's clean ones (DART recovery data).")] = GenerateConfig.action_noise,
 ) -> None:
     """Generate a dataset of expert episodes with multi-view RGB-D and auxiliary labels."""
-    from hab_aux.generate.policies import POLICY_FACTORIES
+    from hab_aux.generate.policies import check_policies
     from hab_aux.generate.run import Launch, generate
 
-    choose("policy", policy, POLICY_FACTORIES)
     config = GenerateConfig.parse(task, subtasks, split=split, seed=seed, policy=policy, keep_failures=keep_failures,
                                   max_steps=max_steps, world=world, settle_steps=settle_steps,
                                   action_noise=action_noise)  # fmt: skip
     launch = Launch(episodes=episodes, out=out or Path("data") / config.task, workers=workers, shard_index=shard_index,
                     num_shards=num_shards, sim_backend=sim_backend, num_envs=num_envs, overwrite=overwrite, ray_address=ray)  # fmt: skip
-    if config.world == "mshab":
-        from hab_aux.generate.envs.mshab_check import check_mshab, require_non_expert
-
-        check_mshab(config.task, config.columns, (config.split,))
-        require_non_expert([policy])
+    checkpoints = check_policies([policy], config.world, config.task, config.columns, (config.split,),
+                                 mshab_checkpoints)  # fmt: skip
+    config = replace(config, mshab_checkpoints=checkpoints)
     console = Console()
     manifest = generate(config, launch, console)
     console.print(f"{launch.out}: {manifest['num_episodes']} episodes, {manifest['num_steps']} steps "

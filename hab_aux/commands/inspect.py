@@ -10,9 +10,12 @@ from hab_aux.errors import UserError
 
 def command(
     dataset: Path = typer.Argument(..., help="dataset folder (holds manifest.json)"),
-    episode: int = typer.Option(0, "--episode", help="episode index for --out and --video"),
+    episode: int = typer.Option(0, "--episode", help="episode index for --out, --video and --rerun"),
     out: Path | None = typer.Option(None, "--out", help="write mask previews of the episode to this PNG"),
     video: Path | None = typer.Option(None, "--video", help="write the episode as .mp4 or .gif"),
+    rerun: Path | None = typer.Option(
+        None, "--rerun", help="log the episode to this .rrd file for the Rerun viewer (pip install 'hab-aux[interop]')"
+    ),
     verify: bool = typer.Option(False, "--verify", help="check schema, manifest and every chunk; exit 1 on problems"),
     replay: int | None = typer.Option(
         None, "--replay", help="re-simulate episode K from its seeds with its recorded actions and compare (needs the simulator)"
@@ -21,7 +24,7 @@ def command(
         False, "--rebuild-manifest", help="rewrite manifest.json from the shards found (after merging shard folders)"
     ),
 ) -> None:
-    """Print counts and label statistics of DATASET; optionally previews, a video, a replay, or a full check."""
+    """Print counts and label statistics of DATASET; optionally previews, a video, a Rerun recording, a replay, or a full check."""
     from hab_aux.inspect.summary import print_summary, summarize
     from hab_aux.inspect.video import check_video_path
     from hab_aux.store import build_manifest, open_dataset
@@ -44,12 +47,16 @@ def command(
             raise typer.Exit(1)
         console.print(f"[green]ok:[/green] {dataset}: every shard, array and chunk checked")
     ds = open_dataset(dataset)
-    if out or video:  # one-line errors before any work
+    if out or video or rerun:  # one-line errors before any work
         ds.episode_bounds(episode)
     if replay is not None:
         ds.episode_bounds(replay)
     if video:
         check_video_path(video)
+    if rerun:
+        from hab_aux.inspect.rerun import check_rrd_path
+
+        check_rrd_path(rerun)
     print_summary(summarize(ds), str(dataset), console)
     if out:
         from hab_aux.inspect.previews import mask_preview
@@ -59,6 +66,10 @@ def command(
         from hab_aux.inspect.video import episode_video
 
         console.print(f"wrote {episode_video(ds, episode, video)}")
+    if rerun:
+        from hab_aux.inspect.rerun import episode_recording
+
+        console.print(f"wrote {episode_recording(ds, episode, rerun)} (open it with: rerun {rerun})")
     if replay is not None:
         from hab_aux.generate.replay import replay_episode, replay_table
 

@@ -7,7 +7,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hab_aux.errors import UserError
+from hab_aux.errors import UserError, choose
 
 
 def _list_recipes(console: Console) -> None:
@@ -25,12 +25,13 @@ def _list_recipes(console: Console) -> None:
 
     # Parameter counts are `habaux model-info`'s: building every preset on `meta` here took 26 s.
     presets = Table(title="model presets (habaux train --preset NAME; parameters: habaux model-info --preset NAME)")
-    for column in ("preset", "weights", "images", "inputs", "lr", "warm-up", "decay"):
+    for column in ("preset", "weights", "vision", "images", "inputs", "lr", "warm-up", "decay"):
         presets.add_column(column)
     for p in PRESETS.values():
-        weights = "pretrained (hub or folder)" if p.vision.dinov2.pretrained else "random init"
+        encoders = p.vision.encoders()
+        weights = "pretrained (hub or folder)" if any(s.pretrained for s in encoders.values()) else "random init"
         inputs = ", ".join(p.inputs.cameras) + (" + depth" if p.inputs.depth else "") + (" + proprio" if p.inputs.proprio else "")
-        presets.add_row(p.name, weights, f"{p.vision.image_size} px", inputs, f"{p.optim.lr:g}", str(p.optim.warmup_steps),
+        presets.add_row(p.name, weights, " + ".join(encoders), f"{p.vision.image_size} px", inputs, f"{p.optim.lr:g}", str(p.optim.warmup_steps),
                         p.optim.decay)  # fmt: skip
     console.print(presets)
 
@@ -81,13 +82,39 @@ def plot_command(
     runs: Annotated[list[Path], typer.Argument(help="Training run folder(s); several are overlaid.")],
     out: Annotated[Path | None, typer.Option(help="PNG path (default: the first run's losses.png).")] = None,
     smooth: Annotated[int, typer.Option(help="Draw the mean of each window of this many logged steps (1: raw).")] = 1,
+    x: Annotated[str, typer.Option("--x", help="Horizontal axis: step, or minutes of training (summed step times).")] = "step",
+    at: Annotated[str | None, typer.Option(help="Also print each run's losses at these points of --x (steps or training "
+                                                "minutes, comma-separated), the mean of the --smooth logged steps up to each.")] = None,  # fmt: skip
 ) -> None:
-    """Write the loss curves of one or more runs as a PNG."""
-    from hab_aux.train.plot import plot_runs
+    """Write the loss curves of one or more runs as a PNG (and compare them at equal training time)."""
+    from hab_aux.train.plot import AXES, losses_at, plot_runs
 
     if smooth < 1:
         raise UserError(f"--smooth must be at least 1, got {smooth}")
-    Console().print(f"wrote {plot_runs(runs, out or runs[0] / 'losses.png', smooth)}")
+    choose("--x", x, AXES)
+    points = _points(at) if at else []
+    console = Console()
+    console.print(f"wrote {plot_runs(runs, out or runs[0] / 'losses.png', smooth, x)}")
+    if points:
+        table = Table(title=f"losses at equal {'steps' if x == 'step' else 'training time'} (mean of {smooth} logged steps)")
+        rows = [(run.name, m, losses_at(run, m, smooth, x)) for m in points for run in runs]
+        keys = list(dict.fromkeys(k for *_, v in rows if v for k in v if k != "step"))
+        for column in ("at " + x, "run", "step", *keys):
+            table.add_column(column)
+        for name, m, v in rows:
+            cells = [str(v["step"]), *(f"{v[k]:.3f}" if k in v else "-" for k in keys)] if v else ["not reached"]
+            table.add_row(f"{m:g}", name, *cells)
+        Console(width=max(console.width, 40 + 11 * len(keys))).print(table)  # one line per row, even in a pipe
+
+
+def _points(raw: str) -> list[float]:
+    try:
+        values = [float(v) for v in raw.split(",") if v.strip()]
+    except ValueError:
+        raise UserError(f"--at takes steps or training minutes separated by commas (e.g. 10,20,40), got {raw!r}") from None
+    if not values or min(values) <= 0:
+        raise UserError(f"--at takes positive steps or training minutes separated by commas, got {raw!r}")
+    return values
 
 
 def publish_command(

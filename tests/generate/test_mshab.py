@@ -6,8 +6,6 @@ A real MS-HAB run needs its code and several GB of assets, which this machine ca
 """
 
 import importlib.util
-import os
-import subprocess
 import sys
 from types import SimpleNamespace
 
@@ -18,30 +16,9 @@ import torch
 from hab_aux.errors import UserError
 from hab_aux.generate.plan import GenerateConfig
 from hab_aux.schema import ACTION_DIM, CAMERAS, IMAGE_SIZE, check_step
-from mani_skill.utils.structs import Pose
+from tests.generate.mshab_fakes import FakeFetch, FakeMSHABEnv, expected_state, habaux, one_line_error, yaw_pose
 
 MSHAB_INSTALLED = importlib.util.find_spec("mshab") is not None
-
-
-def habaux(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "hab_aux", *args], capture_output=True, text=True, env=env)
-
-
-def one_line_error(done) -> str:
-    assert done.returncode == 2, done.stdout + done.stderr
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    return lines[0]
-
-
-@pytest.fixture
-def fake_mshab(tmp_path):
-    """An importable (empty) `mshab` and an empty MS_ASSET_DIR: only the asset checks stand in the way."""
-    (tmp_path / "code" / "mshab").mkdir(parents=True)
-    (tmp_path / "code" / "mshab" / "__init__.py").write_text("")
-    env = {**os.environ, "PYTHONPATH": str(tmp_path / "code"), "MS_ASSET_DIR": str(tmp_path / "ms")}
-    return env, tmp_path / "ms" / "data"
 
 
 @pytest.mark.skipif(MSHAB_INSTALLED, reason="MS-HAB's code is installed here")
@@ -119,35 +96,14 @@ def test_seed_ranges_pick_the_split_and_ids_give_categories():
         ycb_category("fridge-0")
 
 
-class _Link:
-    def __init__(self, pose):
-        self.pose = pose
-
-
-class _Agent:
-    def __init__(self, base, tcp, qpos, grasping):
-        self.base_link, self.tcp = _Link(base), _Link(tcp)
-        self.robot = type("Robot", (), {"get_qpos": lambda _: qpos})()
-        self.grasping, self.asked = grasping, []
-
-    def is_grasping(self, target, max_angle):
-        self.asked.append((target, max_angle))
-        return self.grasping
-
-
-def _yaw_pose(x, y, z, yaw):
-    q = [np.cos(yaw / 2), 0.0, 0.0, np.sin(yaw / 2)]
-    return Pose.create_from_pq(p=torch.tensor([[x, y, z]]), q=torch.tensor([q]))
-
-
 @pytest.mark.parametrize("yaw", [0.5, 3.5])
 def test_schema_observation_maps_a_fetch_observation(yaw):
     from hab_aux.generate.envs.observation import schema_observation
 
-    base = _yaw_pose(1.0, 2.0, 0.0, yaw)
-    target_world = base * _yaw_pose(0.7, -0.2, 0.8, 0.3)  # known pose in the base frame
-    tcp_world = base * _yaw_pose(0.5, 0.0, 1.25, 0.0)
-    agent = _Agent(base, tcp_world, torch.arange(15, dtype=torch.float64)[None], torch.tensor([True]))
+    base = yaw_pose(1.0, 2.0, 0.0, yaw)
+    target_world = base * yaw_pose(0.7, -0.2, 0.8, 0.3)  # known pose in the base frame
+    tcp_world = base * yaw_pose(0.5, 0.0, 1.25, 0.0)
+    agent = FakeFetch(base, tcp_world, torch.arange(15, dtype=torch.float64)[None], torch.tensor([True]))
     target = type("Target", (), {"per_scene_id": torch.tensor([7], dtype=torch.int32)})()
     s = IMAGE_SIZE
     seg = torch.zeros((1, s, s, 1), dtype=torch.int16)
@@ -175,47 +131,6 @@ def test_schema_observation_maps_a_fetch_observation(yaw):
     assert out["is_grasped"].tolist() == [True] and agent.asked == [(target, 30)]
 
 
-def _observation(target_id: int):
-    s = IMAGE_SIZE
-    seg = torch.zeros((1, s, s, 1), dtype=torch.int16)
-    seg[0, :4, :4] = target_id
-    data = {"rgb": torch.zeros((1, s, s, 3), dtype=torch.uint8), "depth": torch.zeros((1, s, s, 1), dtype=torch.int16),
-            "segmentation": seg}  # fmt: skip
-    return {"sensor_data": {f"fetch_{cam}": data for cam in CAMERAS}}
-
-
-class _FakeMSHABEnv:
-    """The attributes the wrapper reads on MS-HAB's `[Name]SubtaskTrain-v0` (sequential_task.py, subtask.py),
-    as read from MS-HAB's source; scenes 3 and 5 of the split, four spawns per plan."""
-
-    device = "cpu"
-
-    def __init__(self, make_kwargs, plans):
-        self.make_kwargs, self.resets = make_kwargs, []
-        self.build_config_idx_to_task_plans = {5: plans[2:], 3: plans[:2]}
-        self.build_config_idxs = [3]
-        self.spawn_data = {p.subtasks[0].uid: {"robot_pos": torch.zeros(4, 3), "robot_qpos": torch.zeros(4, 15)} for p in plans}
-        self.agent = _Agent(_yaw_pose(0, 0, 0, 0), _yaw_pose(0.5, 0, 1.2, 0), torch.zeros((1, 15)), torch.tensor([False]))
-        handle = type("Link", (), {"per_scene_id": torch.tensor([9]), "pose": _yaw_pose(2.0, 0.0, 0.0, 0.0)})()
-        self.subtask_articulations = [type("Art", (), {"links": [None, handle]})()]
-        self.task_plan = [SimpleNamespace(articulation_handle_link_idx=1, articulation_relative_handle_pos=_yaw_pose(0.1, 0.2, 1.0, 0))]
-        self.unwrapped = self
-
-    def reset(self, seed, options):
-        self.resets.append((seed, options))
-        if options["reconfigure"]:
-            self.build_config_idxs = list(options["build_config_idxs"])
-        return _observation(9), {}
-
-    def step(self, action):
-        info = {"success": torch.tensor([True]), "cumulative_force_within_limit": torch.tensor([False]),
-                "elapsed_steps": torch.tensor([1]), "articulation_open": torch.tensor([True])}  # fmt: skip
-        return _observation(9), 0.0, False, False, info
-
-    def close(self):
-        pass
-
-
 def test_mshab_env_maps_seeds_plans_targets_and_results_onto_the_interface(monkeypatch, tmp_path):
     """With MS-HAB's code and env faked: the interface logic only; MS-HAB's real env is not run here."""
     import hab_aux.generate.envs.mshab as mshab_env
@@ -227,7 +142,7 @@ def test_mshab_env_maps_seeds_plans_targets_and_results_onto_the_interface(monke
     for name, module in {"mshab": SimpleNamespace(), "mshab.envs": SimpleNamespace(planner=planner), "mshab.envs.planner": planner}.items():
         monkeypatch.setitem(sys.modules, name, module)
     monkeypatch.setattr(mshab_env, "check_mshab", lambda task, columns, splits: tmp_path)
-    monkeypatch.setattr(mshab_env.gym, "make", lambda env_id, **kw: made.append((env_id, kw)) or _FakeMSHABEnv(kw, plans))
+    monkeypatch.setattr(mshab_env.gym, "make", lambda env_id, **kw: made.append((env_id, kw)) or FakeMSHABEnv(kw, plans))
 
     env = mshab_env.make_mshab_env("SetTable", "open", "fridge")
     assert not made  # nothing is built before the split is known
@@ -236,6 +151,7 @@ def test_mshab_env_maps_seeds_plans_targets_and_results_onto_the_interface(monke
     env_id, kw = made[0]
     assert env_id == "OpenSubtaskTrain-v0" and kw["obs_mode"] == "rgb+depth+segmentation" and kw["scene_builder_cls"] == "RCAD"
     assert kw["reconfiguration_freq"] == 0 and not kw["require_build_configs_repeated_equally_across_envs"]
+    assert kw["add_event_tracker_info"]  # the infos MS-HAB's episode labels read
     assert loaded[0].parts[-4:] == ("set_table", "open", "val", "fridge.json")
     assert kw["spawn_data_fp"].parts[-4:] == ("set_table", "open", "val", "spawn_data.pt")
     fake = env.unwrapped
@@ -247,6 +163,8 @@ def test_mshab_env_maps_seeds_plans_targets_and_results_onto_the_interface(monke
     # the target is the handle link: its mask, and MS-HAB's handle position on it, relative to the base
     assert obs["head_mask"].sum() == 16
     np.testing.assert_allclose(obs["target_pose"][0, :3], [2.1, 0.2, 1.0], atol=1e-6)
+    # MS-HAB's own flat state rides along for its RL experts: agent then extra, each in key order
+    np.testing.assert_array_equal(obs["mshab_state"], expected_state(0)[None])
     env.reset([val + 1], [7])
     assert fake.resets[-1][1]["reconfigure"] is False and fake.resets[-1][1]["spawn_selection_idxs"] == options["spawn_selection_idxs"]
     _, result = env.step(np.zeros((1, ACTION_DIM), np.float32))

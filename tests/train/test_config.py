@@ -21,7 +21,7 @@ def test_preset_json_round_trip(name):
 
 
 def test_bad_preset_lists_valid_names():
-    with pytest.raises(UserError, match="valid: sgvla-1.3b, small, tiny"):
+    with pytest.raises(UserError, match="valid: sgvla-1.3b, small, small-conv, tiny"):
         get_preset("sgvla-7b")
 
 

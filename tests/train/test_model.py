@@ -11,7 +11,7 @@ from hab_aux.train.model.modeling_sgvla import BACKBONE
 from tests.train.tiny_sgvla import build_tiny, make_sample
 
 AUX = ("global_pos", "grasp", "object_pose", "joint_pose", "mask")
-TINY_BACKBONE = tuple(g for g in BACKBONE if g != "proprio")  # the tiny fixture has no proprio input
+TINY_BACKBONE = tuple(g for g in BACKBONE if g not in ("proprio", "convnext"))  # not in the tiny fixture
 
 
 def _grads(model, group):
@@ -226,7 +226,8 @@ def test_vision_runs_no_layer_after_the_feature_layer(tiny_model, tiny_batch):
         s = v.siglip(pixel_values=(pixels - v.siglip_mean) / v.siglip_std, output_hidden_states=True).hidden_states[-2]
     for h in hooks:
         h.remove()
-    assert torch.equal(fused, torch.cat([d[:, v.n_skip :], s], dim=-1))
+    skip = 1 + v.dinov2.config.num_register_tokens  # CLS + registers
+    assert torch.equal(fused, torch.cat([d[:, skip:], s], dim=-1))
 
 
 def test_fast_decoding_gives_the_bins_of_a_plain_greedy_decode(tiny_model):
@@ -269,21 +270,23 @@ def test_the_proprio_input_is_one_prefix_token_that_changes_the_prediction():
         proc([{k: v for k, v in sample.items() if k != "proprio"}], with_actions=False)
 
 
-def test_every_encoder_layer_of_the_small_preset_receives_gradient():
+@pytest.mark.parametrize("preset", ["small", "small-conv"])
+def test_every_encoder_layer_of_the_small_presets_receives_gradient(preset):
     from hab_aux.train.model.build import build_model
+    from hab_aux.train.model.vision import KINDS
     from hab_aux.train.presets import get_preset
     from tests.train.tiny_sgvla import make_proprio_stats, make_stats
 
     torch.manual_seed(0)
-    cfg = get_preset("small")
+    cfg = get_preset(preset)
     model = build_model(cfg, make_stats(), make_proprio_stats())
-    assert model.vision.patches_per_image == (128 // 32) ** 2 and cfg.vision.feature_layer == -1
+    assert model.vision.patches_per_image == 4 * 4 and cfg.vision.feature_layer == -1
     assert cfg.inputs.proprio and model.proprio is not None
     sample = make_sample(np.random.default_rng(2))
     sample["action_chunk"], sample["action_chunk_valid"] = np.zeros((8, 13), np.float32), np.ones(8, bool)
     model(make_processor(model)([sample]), "joint")["total"].backward()
-    for name, layers in (("dinov2", model.vision.dinov2.encoder.layer), ("siglip", model.vision.siglip.encoder.layers)):
-        for i, layer in enumerate(layers):
+    for name, encoder in model.vision.encoders.items():
+        for i, layer in enumerate(KINDS[name].blocks(encoder)):
             assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in layer.parameters()), f"{name} layer {i}"
 
 
@@ -296,3 +299,27 @@ def test_the_learning_rate_schedule_is_the_presets():
     assert OptimConfig().lr_at(50, 100) == 2e-5 and OptimConfig().lr_at(50, 100, lr=1e-3) == 1e-3
     with pytest.raises(UserError, match="optim.decay"):
         OptimConfig(decay="step")
+
+
+def test_the_flow_expert_reads_the_state_directly_when_flow_state_is_on():
+    import dataclasses
+
+    from hab_aux.train.presets import get_preset
+
+    flow = dataclasses.replace(get_preset("tiny").flow, state=True)
+    model = build_tiny(seed=4, proprio=True, flow=flow).eval()
+    sample = make_sample(np.random.default_rng(6))
+    proc = make_processor(model)
+    noise = torch.randn(1, flow.chunk, 13)
+    base = model.predict_flow(proc([sample], with_actions=False), noise=noise)
+    enc = model.encode(proc([sample], with_actions=False))
+    moved = proc([sample], with_actions=False)
+    moved.proprio = moved.proprio + 0.5  # the state the expert reads, not the one the prefix was encoded with
+    direct = model.flow.sample(enc.hidden, enc.prefix_mask, noise, moved.proprio)
+    assert not torch.allclose(direct, base)
+    sample["action_chunk"], sample["action_chunk_valid"] = np.zeros((8, 13), np.float32), np.ones(8, bool)
+    model.train()
+    model(proc([sample]), StageSpec("flow", False, COMPONENTS, ("flow",)))["flow"].backward()
+    assert model.flow.state_in.weight.grad.abs().sum() > 0
+    with pytest.raises(UserError, match="flow.state feeds the robot state"):
+        get_preset("tiny").replace(flow=flow)  # inputs.proprio is off in tiny

@@ -11,7 +11,7 @@ from hab_aux.errors import UserError
 from hab_aux.store import ShardWriter, build_manifest
 from hab_aux.store.synthetic import synthetic_episode
 from hab_aux.train.plot import plot_runs
-from hab_aux.train.trainer import TrainConfig, train
+from hab_aux.train.trainer import TrainConfig, build_run, train
 
 QUIET = Console(quiet=True)
 
@@ -112,6 +112,14 @@ def test_bad_training_input(settable, tmp_path, kwargs, message):
     base = {"data": (str(settable),), "out": str(tmp_path / "run"), "num_workers": 0, **kwargs}
     with pytest.raises(UserError, match=message):
         train(TrainConfig(**base), QUIET)
+
+
+def test_set_overrides_win_over_the_recipe(settable, tmp_path):
+    """The recipe switches decoders and the flow head on; `--set` after it must still be able to turn them off."""
+    overrides = ("decoders.global_pos.enabled=false", "flow.enabled=false")
+    model_config = build_run(config(settable, tmp_path / "run", recipe="sgvla-flow", overrides=overrides), 1)[0]
+    assert [d.name for d in model_config.enabled_decoders] == ["grasp", "object_pose", "joint_pose", "mask"]
+    assert not model_config.flow.enabled
 
 
 def test_plot_writes_a_png(settable, tmp_path):

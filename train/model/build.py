@@ -18,6 +18,8 @@ from hab_aux.train.model.weights import load_pretrained_part
 
 def _classes():
     from transformers import (
+        ConvNextConfig,
+        ConvNextModel,
         Dinov2WithRegistersConfig,
         Dinov2WithRegistersModel,
         Qwen2Config,
@@ -29,6 +31,7 @@ def _classes():
     return {
         "dinov2": (Dinov2WithRegistersConfig, Dinov2WithRegistersModel),
         "siglip": (SiglipVisionConfig, SiglipVisionModel),
+        "convnext": (ConvNextConfig, ConvNextModel),
         "llm": (Qwen2Config, Qwen2ForCausalLM),
     }
 
@@ -65,7 +68,7 @@ def _init_new_rows(llm, ids: list[int], n_old: int) -> None:
 
 def build_model(config: SGVLAConfig, stats: ActionStats | None = None, proprio_stats: ProprioStats | None = None) -> SGVLAModel:
     """Load or build every component, add the action tokens, resize the embeddings if needed."""
-    comps = {k: build_component(k, getattr(config.vision, k)) for k in ("dinov2", "siglip")}
+    encoders = {k: build_component(k, spec) for k, spec in config.vision.encoders().items()}
     llm = build_component("llm", config.llm.model)
     tokenizer = load_tokenizer(config.llm.tokenizer)
     n_before = len(tokenizer)
@@ -74,17 +77,17 @@ def build_model(config: SGVLAConfig, stats: ActionStats | None = None, proprio_s
         llm.resize_token_embeddings(len(tokenizer), pad_to_multiple_of=64, mean_resizing=False)
     if added:
         _init_new_rows(llm, ids, n_before)
-    model = SGVLAModel(config, comps["dinov2"], comps["siglip"], llm, ids)
+    model = SGVLAModel(config, encoders, llm, ids)
     model.tokenizer, model.stats, model.proprio_stats = tokenizer, stats, proprio_stats
     return model
 
 
 def build_meta_model(config: SGVLAConfig) -> SGVLAModel:
     """Every component on `meta` from its `arch` dict: shapes and parameter counts, no weights, no download."""
-    comps = {k: build_component(k, getattr(config.vision, k), meta=True) for k in ("dinov2", "siglip")}
+    encoders = {k: build_component(k, spec, meta=True) for k, spec in config.vision.encoders().items()}
     llm = build_component("llm", config.llm.model, meta=True)
     with torch.device("meta"):
-        return SGVLAModel(config, comps["dinov2"], comps["siglip"], llm, None)
+        return SGVLAModel(config, encoders, llm, None)
 
 
 def make_processor(model: SGVLAModel) -> SGVLAProcessor:

@@ -19,7 +19,8 @@ from hab_aux.schema import CAMERAS, FIELDS
 # Names the model code implements; the registries in decoders.py / losses.py use the same keys.
 DECODER_KINDS = ("pooled_mlp", "query_transformer", "deconv")
 DECODER_LOSSES = ("mse", "bce", "pose", "bce_map")
-COMPONENTS = ("dinov2", "siglip", "projector", "proprio", "llm", "flow", "decoders")
+VISION_ENCODERS = ("dinov2", "siglip", "convnext")  # fused in this order; vision.py says how each is read
+COMPONENTS = (*VISION_ENCODERS, "projector", "proprio", "llm", "flow", "decoders")
 LOSS_TERMS = ("tokens", "flow", "aux")
 TOKEN_SOURCES = ("prefix",) + tuple(f"image:{cam}_rgb" for cam in CAMERAS)
 
@@ -51,21 +52,33 @@ class PretrainedSpec:
 
 @dataclass(frozen=True)
 class VisionConfig:
-    """Fused DINOv2-with-registers + SigLIP (Prismatic "dinosiglip")."""
+    """The vision encoders whose patch features are concatenated per image: DINOv2-with-registers +
+    SigLIP is Prismatic's "dinosiglip" (the paper's); `convnext` is a convolutional encoder (its
+    last-stage feature map read as patch tokens), which learns faster from random weights. Every
+    configured encoder must give the same number of patches per image."""
 
-    dinov2: PretrainedSpec
-    siglip: PretrainedSpec
-    image_size: int = 224  # both encoders see this many pixels (inputs are resized from 128, antialiased)
-    feature_layer: int = -2  # hidden_states index: Prismatic takes the second-to-last layer
+    dinov2: PretrainedSpec | None = None
+    siglip: PretrainedSpec | None = None
+    convnext: PretrainedSpec | None = None
+    image_size: int = 224  # every encoder sees this many pixels (inputs are resized from 128, antialiased)
+    feature_layer: int = -2  # hidden_states index (a layer, or a ConvNeXt stage): Prismatic takes the second-to-last
     dinov2_mean: tuple[float, float, float] = (0.485, 0.456, 0.406)  # ImageNet
     dinov2_std: tuple[float, float, float] = (0.229, 0.224, 0.225)
     siglip_mean: tuple[float, float, float] = (0.5, 0.5, 0.5)
     siglip_std: tuple[float, float, float] = (0.5, 0.5, 0.5)
+    convnext_mean: tuple[float, float, float] = (0.485, 0.456, 0.406)  # ImageNet
+    convnext_std: tuple[float, float, float] = (0.229, 0.224, 0.225)
     projector_mult: int = 4  # Linear(fused -> mult*fused) GELU Linear(-> H) GELU Linear(H -> H)
 
     def __post_init__(self):
+        if not self.encoders():
+            raise UserError(f"vision needs at least one encoder of {', '.join(VISION_ENCODERS)}")
         _positive("vision.image_size", self.image_size)  # a multiple of the encoders' patch size (checked at build)
         _positive("vision.projector_mult", self.projector_mult)
+
+    def encoders(self) -> dict[str, PretrainedSpec]:
+        """The configured encoders by name, in fusion order."""
+        return {name: getattr(self, name) for name in VISION_ENCODERS if getattr(self, name) is not None}
 
 
 @dataclass(frozen=True)
@@ -151,6 +164,11 @@ class FlowConfig:
     beta_a: float = 1.5
     beta_b: float = 1.0
     t_min: float = 0.001
+    # The normalised robot state (inputs.proprio) also enters the expert directly, added to every
+    # action token, as pi0 gives its action expert the state: the expert's targets are joint
+    # deltas towards a waypoint, which need the joint positions more precisely than the prefix
+    # token carries them through the LLM.
+    state: bool = False
 
     def __post_init__(self):
         for name in ("chunk", "steps", "width", "depth", "heads", "mlp_ratio"):
@@ -285,6 +303,9 @@ class SGVLAConfig:
                     raise UserError(f"decoder {d.name} reads {d.tokens} but inputs.cameras is {self.inputs.cameras}")
         if len({s.name for s in self.stages}) != len(self.stages):
             raise UserError("stage names must be unique")
+        if self.flow.state and not self.inputs.proprio:
+            raise UserError("flow.state feeds the robot state (inputs.proprio) to the flow expert: turn inputs.proprio "
+                            "on, or set flow.state=false")  # fmt: skip
 
     def stage(self, name: str) -> StageSpec:
         by_name = {s.name: s for s in self.stages}
@@ -311,7 +332,7 @@ class SGVLAConfig:
             return PretrainedSpec(x["pretrained"], dict(x.get("arch") or {}))
 
         v = dict(d["vision"])
-        v["dinov2"], v["siglip"] = spec(v["dinov2"]), spec(v["siglip"])
+        v.update({name: spec(v[name]) for name in VISION_ENCODERS if v.get(name) is not None})
         v = {k: tuple(x) if isinstance(x, list) else x for k, x in v.items()}
         llm = dict(d["llm"], model=spec(d["llm"]["model"]))
         decoders = tuple(

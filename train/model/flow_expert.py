@@ -5,6 +5,8 @@ instead of sharing the LLM's layers and KV cache. The prefix (images + instructi
 per inference; the 10 Euler steps only run this expert. Each block: self-attention over the action
 chunk (bidirectional), cross-attention to the prefix (keys/values projected from the LLM width),
 MLP; pre-norm, with the flow time injected by adding a sine-cos time embedding through an MLP.
+With `state` (FlowConfig.state), the normalised robot state is projected and added to every action
+token as well.
 
 Conventions: t ~ Beta(1.5, 1) scaled to (t_min, 1]; x_t = t * noise + (1 - t) * action;
 u = noise - action; loss = MSE(v(x_t, t), u). Sampling integrates dx/dt = v from t=1 to 0.
@@ -17,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-from hab_aux.schema import ACTION_DIM
+from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE
 from hab_aux.train.model.configuration_sgvla import FlowConfig
 
 
@@ -51,16 +53,22 @@ class FlowExpert(nn.Module):
         self.action_in = nn.Linear(action_dim, w)
         self.time_mlp = nn.Sequential(nn.Linear(2 * w, w), nn.SiLU(), nn.Linear(w, w))
         self.pos = nn.Parameter(torch.randn(cfg.chunk, w) * 0.02)
+        self.state_in = nn.Linear(len(QPOS_NO_BASE), w) if cfg.state else None
         self.cond_norm = nn.LayerNorm(cond_dim)
         self.blocks = nn.ModuleList(ExpertBlock(w, cfg.heads, cfg.mlp_ratio, cond_dim) for _ in range(cfg.depth))
         self.out_norm = nn.LayerNorm(w)
         self.action_out = nn.Linear(w, action_dim)
 
-    def velocity(self, x_t, t, prefix, prefix_mask):
-        """x_t (B, chunk, A), t (B,), prefix (B, T, cond), prefix_mask (B, T) True = valid -> v (B, chunk, A)."""
+    def velocity(self, x_t, t, prefix, prefix_mask, state=None):
+        """x_t (B, chunk, A), t (B,), prefix (B, T, cond), prefix_mask (B, T) True = valid, state (B, 12) or
+        None -> v (B, chunk, A)."""
         te = time_embedding(t, self.cfg.width).to(x_t.dtype)
         a = self.action_in(x_t) + self.pos[None, : x_t.shape[1]]
         x = self.time_mlp(torch.cat([a, te[:, None].expand_as(a)], dim=-1))
+        if self.state_in is not None:
+            if state is None:
+                raise ValueError("flow.state is on: the expert needs the normalised robot state")
+            x = x + self.state_in(state.to(x.dtype))[:, None]
         cond, pad = self.cond_norm(prefix), ~prefix_mask.bool()
         for block in self.blocks:
             x = block(x, cond, pad)
@@ -71,22 +79,22 @@ class FlowExpert(nn.Module):
         t = beta.sample((n,))
         return (t * (1.0 - self.cfg.t_min) + self.cfg.t_min).to(device)
 
-    def loss(self, actions, valid, prefix, prefix_mask, noise=None, t=None) -> torch.Tensor:
+    def loss(self, actions, valid, prefix, prefix_mask, noise=None, t=None, state=None) -> torch.Tensor:
         """Per-sample flow-matching MSE over valid chunk steps: actions (B, chunk, A), valid (B, chunk)."""
         noise = torch.randn_like(actions) if noise is None else noise
         t = self.sample_time(actions.shape[0], actions.device) if t is None else t
         tt = t[:, None, None].to(actions.dtype)
         x_t = tt * noise + (1.0 - tt) * actions
-        err = ((self.velocity(x_t, t, prefix, prefix_mask) - (noise - actions)) ** 2).mean(-1)
+        err = ((self.velocity(x_t, t, prefix, prefix_mask, state) - (noise - actions)) ** 2).mean(-1)
         w = valid.to(err.dtype)
         return (err * w).sum(1) / w.sum(1).clamp(min=1.0)
 
     @torch.no_grad()
-    def sample(self, prefix, prefix_mask, noise) -> torch.Tensor:
+    def sample(self, prefix, prefix_mask, noise, state=None) -> torch.Tensor:
         """Euler integration from t=1 (noise) to t=0 in `steps` steps -> (B, chunk, A)."""
         x, n = noise, self.cfg.steps
         dt = -1.0 / n
         for i in range(n):
             t = torch.full((x.shape[0],), 1.0 + i * dt, device=x.device)
-            x = x + dt * self.velocity(x, t, prefix, prefix_mask)
+            x = x + dt * self.velocity(x, t, prefix, prefix_mask, state)
         return x

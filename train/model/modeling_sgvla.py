@@ -18,14 +18,14 @@ from torch import nn
 
 from hab_aux.errors import UserError
 from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE
-from hab_aux.train.model.configuration_sgvla import SGVLAConfig, StageSpec
+from hab_aux.train.model.configuration_sgvla import VISION_ENCODERS, SGVLAConfig, StageSpec
 from hab_aux.train.model.decoders import build_decoders
 from hab_aux.train.model.flow_expert import FlowExpert
 from hab_aux.train.model.losses import LOSSES, masked_mean
 from hab_aux.train.model.processor import SGVLABatch
 from hab_aux.train.model.vision import FusedVision, Projector
 
-BACKBONE = ("dinov2", "siglip", "projector", "proprio", "llm")
+BACKBONE = (*VISION_ENCODERS, "projector", "proprio", "llm")
 
 
 @dataclass
@@ -37,10 +37,10 @@ class Encoded:
 
 
 class SGVLAModel(nn.Module):
-    def __init__(self, config: SGVLAConfig, dinov2: nn.Module, siglip: nn.Module, llm: nn.Module, action_token_ids=None):
+    def __init__(self, config: SGVLAConfig, encoders: dict[str, nn.Module], llm: nn.Module, action_token_ids=None):
         super().__init__()
         self.config = config
-        self.vision = FusedVision(config.vision, dinov2, siglip)
+        self.vision = FusedVision(config.vision, encoders)
         hidden = llm.config.hidden_size
         self.projector = Projector(self.vision.fused_dim, hidden, config.vision.projector_mult)
         self.proprio = nn.Sequential(nn.Linear(len(QPOS_NO_BASE), hidden), nn.GELU(), nn.Linear(hidden, hidden)) \
@@ -57,7 +57,7 @@ class SGVLAModel(nn.Module):
 
     # ---- components and stages -----------------------------------------------------------
     def components(self) -> dict[str, nn.Module]:
-        comps = {"dinov2": self.vision.dinov2, "siglip": self.vision.siglip, "projector": self.projector, "llm": self.llm}
+        comps = {**self.vision.encoders, "projector": self.projector, "llm": self.llm}
         if self.proprio is not None:
             comps["proprio"] = self.proprio
         if self.flow is not None:
@@ -128,7 +128,7 @@ class SGVLAModel(nn.Module):
         if "tokens" in stage.losses:
             losses["tokens"] = self.token_loss(enc, batch.labels)
         if "flow" in stage.losses:
-            per = self.flow.loss(batch.action_chunk, batch.action_chunk_valid, enc.hidden, enc.prefix_mask)
+            per = self.flow.loss(batch.action_chunk, batch.action_chunk_valid, enc.hidden, enc.prefix_mask, state=batch.proprio)
             losses["flow"] = masked_mean(per, batch.action_chunk_valid.any(1))
         total = sum(losses.values()) if losses else enc.hidden.sum() * 0.0
         if "aux" in stage.losses:
@@ -189,7 +189,7 @@ class SGVLAModel(nn.Module):
             shape = (len(batch), self.config.flow.chunk, ACTION_DIM)
             noise = torch.randn(shape, generator=generator)
         dtype = self.flow.action_in.weight.dtype
-        return self.flow.sample(enc.hidden.to(dtype), enc.prefix_mask, noise.to(enc.hidden.device, dtype))
+        return self.flow.sample(enc.hidden.to(dtype), enc.prefix_mask, noise.to(enc.hidden.device, dtype), batch.proprio)
 
     @torch.no_grad()
     def predict_aux(self, batch: SGVLABatch) -> dict[str, torch.Tensor]:

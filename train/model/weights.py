@@ -12,6 +12,7 @@ from hab_aux.errors import UserError
 SETTINGS = {
     "dinov2": "vision.dinov2.pretrained",
     "siglip": "vision.siglip.pretrained",
+    "convnext": "vision.convnext.pretrained",
     "llm": "llm.model.pretrained",
     "tokenizer": "llm.tokenizer",
 }
