@@ -38,6 +38,8 @@ def test_overrides():
     wide = override(get_preset("small"), ["vision.dinov2.arch.patch_size=16", "llm.model.arch.num_hidden_layers=2"])
     assert wide.vision.dinov2.arch["patch_size"] == 16 and wide.llm.model.arch["num_hidden_layers"] == 2
     assert get_preset("small").vision.dinov2.arch["patch_size"] == 32
+    off = override(get_preset("small"), ["inputs.proprio=false", "flow.state=false"])  # in either order
+    assert off == override(get_preset("small"), ["flow.state=false", "inputs.proprio=false"]) and not off.flow.state
     random = override(get_preset("sgvla-1.3b"), ["vision.dinov2.pretrained=null", "llm.model.pretrained=null"])
     assert random.vision.dinov2.pretrained is None and random.llm.model.pretrained is None  # built from arch
     assert random.vision.dinov2.arch == get_preset("sgvla-1.3b").vision.dinov2.arch

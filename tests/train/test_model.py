@@ -322,4 +322,4 @@ def test_the_flow_expert_reads_the_state_directly_when_flow_state_is_on():
     model(proc([sample]), StageSpec("flow", False, COMPONENTS, ("flow",)))["flow"].backward()
     assert model.flow.state_in.weight.grad.abs().sum() > 0
     with pytest.raises(UserError, match="flow.state feeds the robot state"):
-        get_preset("tiny").replace(flow=flow)  # inputs.proprio is off in tiny
+        build_tiny(flow=flow)  # inputs.proprio is off in tiny

@@ -303,7 +303,11 @@ class SGVLAConfig:
                     raise UserError(f"decoder {d.name} reads {d.tokens} but inputs.cameras is {self.inputs.cameras}")
         if len({s.name for s in self.stages}) != len(self.stages):
             raise UserError("stage names must be unique")
-        if self.flow.state and not self.inputs.proprio:
+
+    def check_inputs(self) -> None:
+        """Cross-field rules checked when a model is built, not per field: `--set` applies one field at a
+        time, so `inputs.proprio=false flow.state=false` passes through a state that breaks them."""
+        if self.flow.enabled and self.flow.state and not self.inputs.proprio:
             raise UserError("flow.state feeds the robot state (inputs.proprio) to the flow expert: turn inputs.proprio "
                             "on, or set flow.state=false")  # fmt: skip
 

@@ -39,6 +39,7 @@ class Encoded:
 class SGVLAModel(nn.Module):
     def __init__(self, config: SGVLAConfig, encoders: dict[str, nn.Module], llm: nn.Module, action_token_ids=None):
         super().__init__()
+        config.check_inputs()
         self.config = config
         self.vision = FusedVision(config.vision, encoders)
         hidden = llm.config.hidden_size
