@@ -61,10 +61,11 @@ def success_table(task: str, rows: dict[str, list[ColumnResult]], source: str = 
 
 
 def write_json(path: Path, task: str, split: str, rows: dict[str, list[ColumnResult]], source: str | None = None) -> None:
-    """`source`: which episodes these are (`EvalConfig.source`), when not the split's layouts."""
+    """`source`: which episodes these are (`EvalConfig.source`), when not the split's layouts; then the
+    report names no split (recorded episodes are whatever split their dataset was generated from)."""
     report = {
         "task": task,
-        "split": split,
+        "split": None if source else split,
         "episodes": source or f"{split} layouts",
         "policies": {
             policy: {"columns": {c.column: c.to_json() for c in columns}, "average": average(columns)}

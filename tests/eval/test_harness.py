@@ -183,6 +183,9 @@ def test_episodes_from_runs_the_recorded_layouts_and_episode_seeds(tmp_path, epi
     assert set(RecordingEnv.seen) == recorded and len(RecordingEnv.seen) == 3
     assert [len(c.episodes) for c in rows["zero"]] == [2, 1]
     assert "recorded episodes of" in config.source
+    write_json(tmp_path / "r.json", "SetTable", config.split, rows, config.source)
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["split"] is None and report["episodes"].startswith("recorded episodes of")
 
 
 def test_episodes_from_a_column_the_dataset_lacks_names_what_it_holds(tmp_path, episodes):
