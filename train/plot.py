@@ -10,7 +10,8 @@ import numpy as np
 
 from hab_aux.train.metrics import read_metrics, training_minutes
 
-AXES = ("step", "minutes")
+# Each horizontal axis: its label, and what one unit of it is in the title.
+AXES = {"step": ("step", "optimizer step"), "minutes": ("training minutes", "training minute")}
 
 
 def _windowed(values: list[float], smooth: int) -> np.ndarray:
@@ -20,15 +21,13 @@ def _windowed(values: list[float], smooth: int) -> np.ndarray:
     return np.convolve(v, np.ones(smooth) / smooth, mode="valid")
 
 
-def _x(run: Path, records: list[dict], axis: str) -> list[float]:
+def axis_values(run: Path, records: list[dict], axis: str) -> list[float]:
     return [r["step"] for r in records] if axis == "step" else training_minutes(run, records)
 
 
-def losses_at(run: Path, at: float, window: int, axis: str = "minutes") -> dict[str, float] | None:
-    """Each loss's mean over the last `window` logged steps up to `at` (a step, or minutes of training, per
-    `axis`); None where the run did not get that far."""
-    records = read_metrics(run)
-    xs = _x(run, records, axis)
+def losses_at(records: list[dict], xs: list[float], at: float, window: int) -> dict[str, float] | None:
+    """Each loss's mean over the last `window` logged steps up to `at` on the axis `xs` (one value per record:
+    `axis_values`); None where the run did not get that far."""
     reached = [r for r, x in zip(records, xs) if x <= at + 1e-9]  # summed floats overshoot
     if not reached or xs[-1] < at - 1e-9:
         return None
@@ -44,7 +43,7 @@ def plot_runs(runs: list[Path], out: Path, smooth: int = 1, axis: str = "step") 
     import matplotlib.pyplot as plt
 
     logs = {Path(run).name: read_metrics(run) for run in runs}
-    xs = {Path(run).name: _x(run, logs[Path(run).name], axis) for run in runs}
+    xs = {Path(run).name: axis_values(run, logs[Path(run).name], axis) for run in runs}
     keys = sorted({k for records in logs.values() for r in records for k in r if k.startswith("loss/")},
                   key=lambda k: (k != "loss/total", k))  # fmt: skip
     cols = min(3, len(keys))
@@ -71,13 +70,13 @@ def plot_runs(runs: list[Path], out: Path, smooth: int = 1, axis: str = "step") 
             ax.axvline(step, color="grey", ls=":", lw=0.8)
             ax.text(step, 1.0, f" {stage}", transform=ax.get_xaxis_transform(), fontsize=7, va="top", color="grey")
         ax.set_title(key.removeprefix("loss/"), fontsize=9)
-        ax.set_xlabel("step" if axis == "step" else "training minutes", fontsize=8)
+        ax.set_xlabel(AXES[axis][0], fontsize=8)
         if len(logs) > 1 and key == keys[0]:
             ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(keys) :]:
         ax.axis("off")
     title = ", ".join(logs) if len(logs) > 1 else f"{next(iter(logs))}"
-    fig.suptitle(f"{title}: losses per " + ("optimizer step" if axis == "step" else "training minute") + (f" (mean of {smooth})" if smooth > 1 else ""), fontsize=10)
+    fig.suptitle(f"{title}: losses per {AXES[axis][1]}" + (f" (mean of {smooth})" if smooth > 1 else ""), fontsize=10)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)

@@ -87,7 +87,8 @@ def plot_command(
                                                 "minutes, comma-separated), the mean of the --smooth logged steps up to each.")] = None,  # fmt: skip
 ) -> None:
     """Write the loss curves of one or more runs as a PNG (and compare them at equal training time)."""
-    from hab_aux.train.plot import AXES, losses_at, plot_runs
+    from hab_aux.train.metrics import read_metrics
+    from hab_aux.train.plot import AXES, axis_values, losses_at, plot_runs
 
     if smooth < 1:
         raise UserError(f"--smooth must be at least 1, got {smooth}")
@@ -97,7 +98,9 @@ def plot_command(
     console.print(f"wrote {plot_runs(runs, out or runs[0] / 'losses.png', smooth, x)}")
     if points:
         table = Table(title=f"losses at equal {'steps' if x == 'step' else 'training time'} (mean of {smooth} logged steps)")
-        rows = [(run.name, m, losses_at(run, m, smooth, x)) for m in points for run in runs]
+        logs = {run: read_metrics(run) for run in runs}  # once per run, not once per point
+        xs = {run: axis_values(run, records, x) for run, records in logs.items()}
+        rows = [(run.name, m, losses_at(logs[run], xs[run], m, smooth)) for m in points for run in runs]
         keys = list(dict.fromkeys(k for *_, v in rows if v for k in v if k != "step"))
         for column in ("at " + x, "run", "step", *keys):
             table.add_column(column)

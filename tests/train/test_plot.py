@@ -5,7 +5,7 @@ import json
 import pytest
 
 from hab_aux.train.metrics import read_metrics, training_minutes
-from hab_aux.train.plot import losses_at, plot_runs
+from hab_aux.train.plot import axis_values, losses_at, plot_runs
 
 
 def _run(folder, steps, samples_per_s, batch=8):
@@ -27,10 +27,15 @@ def test_the_clock_sums_step_times(tmp_path):
 def test_losses_at_a_time_are_the_mean_of_the_window_before_it(tmp_path):
     fast = _run(tmp_path / "fast", steps=240, samples_per_s=16.0)  # 120 steps a minute
     slow = _run(tmp_path / "slow", steps=240, samples_per_s=8.0)  # 60 steps a minute
-    assert losses_at(fast, 1.0, window=10) == {"tokens": pytest.approx(115.5), "step": 120}  # mean of steps 111..120
-    assert losses_at(slow, 1.0, window=10) == {"tokens": pytest.approx(55.5), "step": 60}
-    assert losses_at(slow, 5.0, window=10) is None  # the run stopped at 4 minutes
-    assert losses_at(slow, 100, window=10, axis="step") == {"tokens": pytest.approx(95.5), "step": 100}
+
+    def at(run, point, axis="minutes"):
+        records = read_metrics(run)
+        return losses_at(records, axis_values(run, records, axis), point, window=10)
+
+    assert at(fast, 1.0) == {"tokens": pytest.approx(115.5), "step": 120}  # mean of steps 111..120
+    assert at(slow, 1.0) == {"tokens": pytest.approx(55.5), "step": 60}
+    assert at(slow, 5.0) is None  # the run stopped at 4 minutes
+    assert at(slow, 100, axis="step") == {"tokens": pytest.approx(95.5), "step": 100}
 
 
 def test_plot_against_minutes_writes_a_png(tmp_path):
