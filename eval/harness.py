@@ -11,55 +11,20 @@ import multiprocessing as mp
 import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
 from rich.progress import Progress
 
-from hab_aux.errors import UserError, choose
+from hab_aux.errors import UserError
 from hab_aux.generate.policies import PolicyFactory
+from hab_aux.eval.config import EvalConfig
 from hab_aux.eval.report import ColumnResult
 from hab_aux.eval.video import side_by_side, write_strip, write_video
-from hab_aux.generate.plan import WORLDS
-from hab_aux.rollout import EpisodeResult, check_action_noise, run_batch
-from hab_aux.tasks import MAX_EPISODE_STEPS, Column, Task, seed_range, select_columns
+from hab_aux.rollout import EpisodeResult, run_batch
+from hab_aux.tasks import Column, Task, seed_range, select_columns
 
 SeedPair = tuple[int, int]  # (layout seed, episode seed)
-
-
-@dataclass(frozen=True)
-class EvalConfig:
-    episodes: int = 30
-    split: str = "val"
-    seed: int = 0  # offset into the split's layout seeds: episode i uses layout start + seed + i
-    sim_backend: str = "cpu"
-    num_envs: int = 1
-    max_steps: int = MAX_EPISODE_STEPS
-    video_dir: Path | None = None
-    world: str = "procedural"  # hab_aux.generate.plan.WORLDS
-    episodes_from: Path | None = None  # a dataset: its first `episodes` recorded episodes per column
-    workers: int = 1  # processes; each runs contiguous chunks of a column's episodes
-    action_noise: float = 0.0  # std of Gaussian noise on executed actions (hab_aux.rollout.noisy): robustness
-
-    def __post_init__(self):
-        if self.episodes < 1:
-            raise UserError(f"--episodes must be at least 1, got {self.episodes}")
-        choose("world", self.world, WORLDS)
-        if self.num_envs < 1:
-            raise UserError(f"--num-envs must be at least 1, got {self.num_envs}")
-        if self.workers < 1:
-            raise UserError(f"--workers must be at least 1, got {self.workers}")
-        check_action_noise(self.action_noise)
-        start, stop = seed_range(self.split)
-        if not 0 <= self.seed <= stop - start - self.episodes:
-            raise UserError(f"--seed {self.seed} is outside the {self.split} layouts: 0..{stop - start - self.episodes}")
-
-    @property
-    def source(self) -> str:
-        """What the episodes are, for report titles."""
-        source = f"recorded episodes of {self.episodes_from}" if self.episodes_from is not None else f"{self.split} layouts"
-        return source + (f", action noise {self.action_noise:g}" if self.action_noise else "")
 
 
 def layout_seeds(config: EvalConfig) -> list[int]:

@@ -13,9 +13,6 @@ from torch import nn
 from hab_aux.errors import UserError
 from hab_aux.train.model.modeling_sgvla import SGVLAModel
 
-STRATEGIES = ("ddp", "fsdp")
-
-
 def check_strategy(strategy: str, world: int) -> None:
     if strategy == "fsdp" and world < 2:
         raise UserError("--strategy fsdp shards the model over several processes: run it under torchrun "

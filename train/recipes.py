@@ -8,7 +8,9 @@ run for some epochs or optimizer steps. `--schedule adapt=300,joint=700` overrid
 import dataclasses
 from dataclasses import dataclass
 
+from hab_aux import paper
 from hab_aux.errors import UserError, choose
+from hab_aux.paper import PaperRow
 from hab_aux.train.model.configuration_sgvla import SGVLAConfig
 
 ALL_DECODERS = ("global_pos", "grasp", "object_pose", "joint_pose", "mask")
@@ -31,7 +33,7 @@ class Phase:
 @dataclass(frozen=True)
 class Recipe:
     name: str
-    paper_row: str  # the row of SG-VLA's tables it reproduces
+    paper_row: PaperRow  # the row of SG-VLA's tables it reproduces
     decoders: tuple[str, ...]
     phases: tuple[Phase, ...]
     flow: bool = False
@@ -50,15 +52,15 @@ _PROGRESSIVE = (Phase("adapt", epochs=3), Phase("joint", epochs=7))
 RECIPES: dict[str, Recipe] = {
     r.name: r
     for r in (
-        Recipe("direct-il", "base VLM + multiview + depth (direct IL)", (), (Phase("joint", epochs=10),)),
-        Recipe("naive-all", "+ all aux, naive", ALL_DECODERS, (Phase("joint", epochs=10),)),
-        Recipe("grasp", "+ is_grasped, progressive", ("grasp",), _PROGRESSIVE),
-        Recipe("qpos", "+ qpos, progressive", ("joint_pose",), _PROGRESSIVE),
-        Recipe("global-pos", "+ global pos, progressive", ("global_pos",), _PROGRESSIVE),
-        Recipe("sgvla", "SG-VLA: + all, progressive", ALL_DECODERS, _PROGRESSIVE),
-        Recipe("seg-objpose", "Table 4: + seg + obj_pos (pick/place of all tasks)", ("mask", "object_pose"),
+        Recipe("direct-il", paper.DIRECT_IL, (), (Phase("joint", epochs=10),)),
+        Recipe("naive-all", paper.NAIVE_ALL, ALL_DECODERS, (Phase("joint", epochs=10),)),
+        Recipe("grasp", paper.GRASP, ("grasp",), _PROGRESSIVE),
+        Recipe("qpos", paper.QPOS, ("joint_pose",), _PROGRESSIVE),
+        Recipe("global-pos", paper.GLOBAL_POS, ("global_pos",), _PROGRESSIVE),
+        Recipe("sgvla", paper.SGVLA, ALL_DECODERS, _PROGRESSIVE),
+        Recipe("seg-objpose", paper.TABLE4_SEG_OBJPOS, ("mask", "object_pose"),
                (Phase("adapt", epochs=2), Phase("joint", epochs=4)), subtasks=("pick", "place")),  # fmt: skip
-        Recipe("sgvla-flow", "SG-VLA + flow-matching head", ALL_DECODERS,
+        Recipe("sgvla-flow", paper.SGVLA_FLOW, ALL_DECODERS,
                (*_PROGRESSIVE, Phase("expert", epochs=3)), flow=True),  # fmt: skip
     )
 }

@@ -8,7 +8,6 @@ Under torchrun each rank reads every world-size-th batch; DDP or FSDP (`parallel
 
 import os
 import time
-from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 import torch
@@ -16,15 +15,17 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from hab_aux.devices import check_device
-from hab_aux.errors import UserError, choose, environmental_faults
-from hab_aux.schema import IMAGE_SIZE, QPOS_NO_BASE
+from hab_aux.errors import environmental_faults
+from hab_aux.schema import QPOS_NO_BASE
 from hab_aux.train.checkpoint import quiet_transformers
-from hab_aux.train.data import LABEL_ALLOCATIONS, SampleSpec, StepSamples, quantiles
+from hab_aux.train.config import TrainConfig
+from hab_aux.train.data import SampleSpec, StepSamples, quantiles
+from hab_aux.train.labels import LABEL_ALLOCATIONS
 from hab_aux.train.metrics import MetricsLog
 from hab_aux.train.model.action_tokenizer import ActionStats, ProprioStats
 from hab_aux.train.model.build import build_model, make_processor
 from hab_aux.train.packed import PackedBatch
-from hab_aux.train.parallel import STRATEGIES, check_strategy, for_stage, load_state_dicts, shard, state_dicts
+from hab_aux.train.parallel import check_strategy, for_stage, load_state_dicts, shard, state_dicts
 from hab_aux.train.presets import get_preset, override
 from hab_aux.train.recipes import get_recipe, parse_schedule, stage_at, total_steps
 from hab_aux.train.run_dir import (
@@ -38,58 +39,6 @@ from hab_aux.train.run_dir import (
 )
 
 CACHE = Path(os.environ.get("HABAUX_CACHE", Path.home() / ".cache" / "hab-aux"))
-# How a run executes, not what it learns: free to change on --resume.
-EXECUTION_FIELDS = ("max_steps", "num_workers", "save_every", "device", "keep_last", "keep_every")
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    data: tuple[str, ...]
-    out: str
-    preset: str = "tiny"
-    recipe: str = "sgvla"
-    overrides: tuple[str, ...] = ()
-    schedule: str | None = None
-    batch_size: int = 8  # samples per micro-batch per rank
-    grad_accum: int = 1
-    lr: float | None = None  # peak learning rate; None: the preset's (SGVLAConfig.optim)
-    seed: int = 0
-    max_steps: int | None = None
-    num_workers: int = 2
-    save_every: int = 200
-    device: str = "auto"
-    strategy: str = "ddp"  # under torchrun: "ddp" replicates the model, "fsdp" shards it
-    labels: str = "paper"  # which episodes train which decoder (data.LABEL_ALLOCATIONS)
-    shift: int = 0  # random-shift augmentation, pixels of the stored images (0 = off)
-    keep_last: int = 3  # newest checkpoint folders kept (state.pt, which --resume reads, is separate)
-    keep_every: int | None = None  # also keep every checkpoint whose step is a multiple of this
-
-    def __post_init__(self):
-        choose("--strategy", self.strategy, STRATEGIES)
-        choose("--labels", self.labels, LABEL_ALLOCATIONS)
-        if not 0 <= self.shift < IMAGE_SIZE // 2:
-            raise UserError(f"--shift must be between 0 and {IMAGE_SIZE // 2 - 1} pixels, got {self.shift}")
-        if self.keep_every is not None and self.keep_every < 1:
-            raise UserError(f"--keep-every must be at least 1, got {self.keep_every}")
-        for name in ("batch_size", "grad_accum", "save_every", "keep_last"):
-            if getattr(self, name) < 1:
-                raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
-        if self.lr is not None and not self.lr > 0:
-            raise UserError(f"--lr must be > 0, got {self.lr}")
-        if self.max_steps is not None and self.max_steps < 1:
-            raise UserError(f"--max-steps must be at least 1, got {self.max_steps}")
-        if not self.data:
-            raise UserError("--data needs at least one dataset folder")
-
-    @classmethod
-    def identity_defaults(cls) -> dict:
-        """Defaults of the identity's settings, for runs saved before a setting existed."""
-        return {f.name: f.default for f in fields(cls) if f.default is not MISSING and f.name not in EXECUTION_FIELDS}
-
-    def identity(self, world_size: int) -> dict:
-        d = {k: v for k, v in asdict(self).items() if k not in EXECUTION_FIELDS}
-        return {**d, "data": [str(Path(p).resolve()) for p in self.data], "overrides": list(self.overrides),
-                "world_size": world_size}  # fmt: skip
 
 
 class _BatchNumbers(torch.utils.data.Sampler):

@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hab_aux.errors import UserError, choose
+from hab_aux.train.config import TrainConfig
 
 
 def _list_recipes(console: Console) -> None:
@@ -19,7 +20,7 @@ def _list_recipes(console: Console) -> None:
     for r in RECIPES.values():
         schedule = " + ".join(f"{p.stage} {p.epochs:g} ep" if p.epochs else f"{p.stage} {p.steps} steps" for p in r.phases)
         data = "pick/place episodes" if r.subtasks else "all episodes"
-        table.add_row(r.name, r.paper_row, ", ".join(r.decoders) or "-", schedule + (" (flow head)" if r.flow else ""), data)
+        table.add_row(r.name, f"{r.paper_row.table}: {r.paper_row.row}", ", ".join(r.decoders) or "-", schedule + (" (flow head)" if r.flow else ""), data)
     console.print(table)
     from hab_aux.train.presets import PRESETS
 
@@ -38,25 +39,25 @@ def _list_recipes(console: Console) -> None:
 
 def command(
     data: Annotated[str | None, typer.Option(help="Dataset folder(s), comma-separated.")] = None,
-    preset: Annotated[str, typer.Option(help="Model preset: small (CPU-scale, random weights), tiny (tests and smoke runs) or sgvla-1.3b (hub or local weights).")] = "tiny",
-    recipe: Annotated[str, typer.Option(help="Training recipe (see --list).")] = "sgvla",
+    preset: Annotated[str, typer.Option(help="Model preset: small (CPU-scale, random weights), tiny (tests and smoke runs) or sgvla-1.3b (hub or local weights).")] = TrainConfig.preset,
+    recipe: Annotated[str, typer.Option(help="Training recipe (see --list).")] = TrainConfig.recipe,
     out: Annotated[Path | None, typer.Option(help="Run folder: checkpoints, state, metrics.")] = None,
     resume: Annotated[bool, typer.Option(help="Continue the run in --out from its saved state.")] = False,
-    max_steps: Annotated[int | None, typer.Option(help="Stop after this many optimizer steps (smoke runs, budgets).")] = None,
-    schedule: Annotated[str | None, typer.Option(help="Stage schedule: adapt=300,joint=700 (steps) or adapt=3ep,joint=7ep.")] = None,
-    batch_size: Annotated[int, typer.Option(help="Samples per micro-batch per GPU/process.")] = 8,
-    grad_accum: Annotated[int, typer.Option(help="Micro-batches per optimizer step.")] = 1,
-    lr: Annotated[float | None, typer.Option(help="Peak Adam learning rate (default: the preset's; see --list). Warm-up and decay are the preset's.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed of initialisation and data order.")] = 0,
+    max_steps: Annotated[int | None, typer.Option(help="Stop after this many optimizer steps (smoke runs, budgets).")] = TrainConfig.max_steps,
+    schedule: Annotated[str | None, typer.Option(help="Stage schedule: adapt=300,joint=700 (steps) or adapt=3ep,joint=7ep.")] = TrainConfig.schedule,
+    batch_size: Annotated[int, typer.Option(help="Samples per micro-batch per GPU/process.")] = TrainConfig.batch_size,
+    grad_accum: Annotated[int, typer.Option(help="Micro-batches per optimizer step.")] = TrainConfig.grad_accum,
+    lr: Annotated[float | None, typer.Option(help="Peak Adam learning rate (default: the preset's; see --list). Warm-up and decay are the preset's.")] = TrainConfig.lr,
+    seed: Annotated[int, typer.Option(help="Seed of initialisation and data order.")] = TrainConfig.seed,
     set_: Annotated[list[str] | None, typer.Option("--set", help="Model config override, repeatable: flow.enabled=true, inputs.depth=false, inputs.history=4.")] = None,
-    num_workers: Annotated[int, typer.Option(help="Data-loader worker processes.")] = 2,
-    save_every: Annotated[int, typer.Option(help="Save state and a checkpoint every N steps (and at the end).")] = 200,
-    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = "auto",
-    strategy: Annotated[str, typer.Option(help="Under torchrun: ddp (a model replica per process) or fsdp (the model sharded, for sgvla-1.3b).")] = "ddp",
-    labels: Annotated[str, typer.Option(help="Which episodes train which decoder: paper (SetTable: base pose, grasp, qpos; pick/place: object pose, masks) or all (every episode that records the label).")] = "paper",
-    shift: Annotated[int, typer.Option(help="Random-shift augmentation: move each sample's images and masks by up to this many pixels (of the stored 128), 0 = off.")] = 0,
-    keep_last: Annotated[int, typer.Option(help="Keep the newest N checkpoint folders (state.pt for --resume is kept apart).")] = 3,
-    keep_every: Annotated[int | None, typer.Option(help="Also keep every checkpoint whose step is a multiple of K.")] = None,
+    num_workers: Annotated[int, typer.Option(help="Data-loader worker processes.")] = TrainConfig.num_workers,
+    save_every: Annotated[int, typer.Option(help="Save state and a checkpoint every N steps (and at the end).")] = TrainConfig.save_every,
+    device: Annotated[str, typer.Option(help="auto, cpu, cuda or cuda:N.")] = TrainConfig.device,
+    strategy: Annotated[str, typer.Option(help="Under torchrun: ddp (a model replica per process) or fsdp (the model sharded, for sgvla-1.3b).")] = TrainConfig.strategy,
+    labels: Annotated[str, typer.Option(help="Which episodes train which decoder: paper (SetTable: base pose, grasp, qpos; pick/place: object pose, masks) or all (every episode that records the label).")] = TrainConfig.labels,
+    shift: Annotated[int, typer.Option(help="Random-shift augmentation: move each sample's images and masks by up to this many pixels (of the stored 128), 0 = off.")] = TrainConfig.shift,
+    keep_last: Annotated[int, typer.Option(help="Keep the newest N checkpoint folders (state.pt for --resume is kept apart).")] = TrainConfig.keep_last,
+    keep_every: Annotated[int | None, typer.Option(help="Also keep every checkpoint whose step is a multiple of K.")] = TrainConfig.keep_every,
     list_: Annotated[bool, typer.Option("--list", help="List the recipes and the model presets and exit.")] = False,
 ) -> None:
     """Train SG-VLA with a named recipe; run under torchrun for several GPUs (DDP, or FSDP with --strategy fsdp)."""
@@ -66,7 +67,7 @@ def command(
         return
     if not data or out is None:
         raise UserError("--data and --out are required (or --list)")
-    from hab_aux.train.trainer import TrainConfig, train
+    from hab_aux.train.trainer import train
 
     config = TrainConfig(
         data=tuple(p.strip() for p in data.split(",") if p.strip()), out=str(out), preset=preset, recipe=recipe,

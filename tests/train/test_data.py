@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from hab_aux.errors import UserError
-from hab_aux.train.data import ALL_LABELS, SampleSpec, StepSamples, quantiles
+from hab_aux.train.data import SampleSpec, StepSamples, quantiles
+from hab_aux.train.labels import ALL_LABELS
 from hab_aux.train.trainer import TrainConfig
 
 def spec(**kwargs):

@@ -25,7 +25,9 @@ import dataclasses
 import math
 from dataclasses import dataclass
 
+from hab_aux import paper
 from hab_aux.errors import choose
+from hab_aux.paper import PaperRow
 from hab_aux.tasks import MAX_EPISODE_STEPS, Column, get_task, select_columns
 from hab_aux.train.recipes import get_recipe
 
@@ -46,7 +48,7 @@ class DataSpec:
 class Row:
     recipe: str
     head: str = "auto"  # eval head: auto (flow for pick/place, tokens for open/close), tokens, flow
-    paper: tuple[str, str] | None = None  # (table, row) of eval/paper_tables.py
+    paper: PaperRow | None = None  # the published row printed beside it
 
     @property
     def label(self) -> str:
@@ -115,42 +117,41 @@ class Scale:
 
 
 _SET_TABLE = (DataSpec("SetTable"),)
-_TABLE2 = "Table 2"
 ABLATIONS: dict[str, Ablation] = {
     a.name: a
     for a in (
         Ablation(
             "main", "SetTable: direct IL vs naive co-training vs SG-VLA's progressive training (paper: 0.60, 0.51, 0.73)",
             _SET_TABLE,
-            (Row("direct-il", paper=(_TABLE2, "base VLM + multiview + depth (direct IL)")),
-             Row("naive-all", paper=(_TABLE2, "+ all aux, naive")),
-             Row("sgvla", paper=(_TABLE2, "SG-VLA: + all, progressive"))),
+            (Row("direct-il", paper=paper.DIRECT_IL),
+             Row("naive-all", paper=paper.NAIVE_ALL),
+             Row("sgvla", paper=paper.SGVLA)),
             epochs=10, paper_episodes=8000,
         ),  # fmt: skip
         Ablation(
             "decoders", "SetTable: direct IL vs one progressive decoder at a time vs all (paper: 0.60; 0.66, 0.71, 0.65; 0.73)",
             _SET_TABLE,
-            (Row("direct-il", paper=(_TABLE2, "base VLM + multiview + depth (direct IL)")),
-             Row("grasp", paper=(_TABLE2, "+ is_grasped, progressive")),
-             Row("qpos", paper=(_TABLE2, "+ qpos, progressive")),
-             Row("global-pos", paper=(_TABLE2, "+ global pos, progressive")),
-             Row("sgvla", paper=(_TABLE2, "SG-VLA: + all, progressive"))),
+            (Row("direct-il", paper=paper.DIRECT_IL),
+             Row("grasp", paper=paper.GRASP),
+             Row("qpos", paper=paper.QPOS),
+             Row("global-pos", paper=paper.GLOBAL_POS),
+             Row("sgvla", paper=paper.SGVLA)),
             epochs=10, paper_episodes=8000,
         ),  # fmt: skip
         Ablation(
             "flow-head", "SetTable: SG-VLA with token actions vs the flow-matching head, per head (paper: 0.73 vs 0.69)",
             _SET_TABLE,
-            (Row("sgvla", paper=(_TABLE2, "SG-VLA: + all, progressive")),
+            (Row("sgvla", paper=paper.SGVLA),
              Row("sgvla-flow", "auto"),
              Row("sgvla-flow", "tokens"),
-             Row("sgvla-flow", "flow", paper=(_TABLE2, "SG-VLA + flow-matching head"))),
+             Row("sgvla-flow", "flow", paper=paper.SGVLA_FLOW)),
             epochs=10, paper_episodes=8000,
         ),  # fmt: skip
         Ablation(
             "seg-objpose", "Pick/place of all three tasks: direct IL vs + mask + object-pose decoders (paper Table 4: 0.27 vs 0.47)",
             tuple(DataSpec(t, ("pick", "place")) for t in ("SetTable", "PrepareGroceries", "TidyHouse")),
-            (Row("direct-il", paper=("Table 4", "direct IL")),
-             Row("seg-objpose", paper=("Table 4", "+ seg + obj_pos"))),
+            (Row("direct-il", paper=paper.TABLE4_DIRECT_IL),
+             Row("seg-objpose", paper=paper.TABLE4_SEG_OBJPOS)),
             epochs=6, paper_episodes=40000,
         ),  # fmt: skip
     )

@@ -11,11 +11,12 @@ import torch
 from rich.console import Console
 
 from hab_aux.errors import UserError
-from hab_aux.eval.ablations import ABLATIONS, SCALES, Scale, get_ablation, get_scale
-from hab_aux.eval.paper_tables import PAPER, TABLE2_COLUMNS
 from hab_aux.eval.report import ColumnResult, write_json
-from hab_aux.eval.reproduce import Reproduction, reproduce
-from hab_aux.eval.reproduce_report import results_table
+from hab_aux.paper import PAPER, TABLE2_COLUMNS
+from hab_aux.reproduction.ablations import ABLATIONS, SCALES, Scale, get_ablation, get_scale
+from hab_aux.reproduction.plan import Reproduction
+from hab_aux.reproduction.report import results_table
+from hab_aux.reproduction.run import reproduce
 from hab_aux.rollout import EpisodeResult
 from hab_aux.policy import EpisodeInfo
 from hab_aux.store import ShardWriter, build_manifest

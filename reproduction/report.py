@@ -7,8 +7,16 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hab_aux.eval.paper_tables import paper_numbers
-from hab_aux.eval.reproduce import Reproduction, eval_config, stage_record, train_config, train_command
+from hab_aux.reproduction.plan import Reproduction
+from hab_aux.reproduction.stages import (
+    data_stage,
+    eval_config,
+    eval_stage,
+    stage_record,
+    train_command,
+    train_config,
+    train_stage,
+)
 from hab_aux.store import open_dataset
 from hab_aux.tasks import column_key
 from hab_aux.train.run_dir import latest_checkpoint
@@ -33,8 +41,8 @@ def results_table(rep: Reproduction) -> list[str]:
         ours = _ours(rep, row)
         lines.append(f"| {row.label} | ours | " + " | ".join(_rate(ours[k]) for k in labels) + " |")
         if row.paper:
-            paper = paper_numbers(*row.paper)
-            lines.append(f"| | paper ({row.paper[0]}: {row.paper[1]}) | " + " | ".join(_rate(paper.get(k)) for k in labels) + " |")
+            paper = row.paper.numbers()
+            lines.append(f"| | paper ({row.paper.table}: {row.paper.row}) | " + " | ".join(_rate(paper.get(k)) for k in labels) + " |")
         else:
             lines.append("| | paper | " + " | ".join("—" for _ in labels) + " |")
     return lines
@@ -63,7 +71,7 @@ def setup_section(rep: Reproduction) -> list[str]:
     lines += ["### Data", "", "| dataset | task | episodes per column | episodes | transitions | source | wall time |", "|---|---|---|---:|---:|---|---|"]
     transitions = 0
     for data, folders in rep.datasets.items():
-        record = stage_record(out, f"data-{data.task}")
+        record = stage_record(out, data_stage(data))
         source = "reused (--reuse-data)" if rep.reuse_data else f"`{record['command']}`"
         for folder in folders:
             manifest = json.loads((folder / "manifest.json").read_text())
@@ -81,7 +89,7 @@ def setup_section(rep: Reproduction) -> list[str]:
         steps = int(latest_checkpoint(rep.run_dir(recipe)).name.removeprefix("step-"))
         samples = steps * s.batch_size * s.grad_accum
         lines.append(f"| {rep.run_dir(recipe)} | {config.schedule} | {steps} | {samples} ({samples / transitions:.2f}) | "
-                     f"{_wall(stage_record(out, f'train-{recipe}'))} |")  # fmt: skip
+                     f"{_wall(stage_record(out, train_stage(recipe)))} |")  # fmt: skip
         commands.append(train_command(config))
     ev = eval_config(rep)
     lines += ["", "### Evaluation", "", f"{ev.episodes} episode{'s' if ev.episodes != 1 else ''} per column on {ev.split} layouts (seed offset {ev.seed}), "
@@ -89,11 +97,11 @@ def setup_section(rep: Reproduction) -> list[str]:
               "| row | task | JSON | wall time |", "|---|---|---|---|"]  # fmt: skip
     for row in rep.ablation.rows:
         for data in rep.ablation.data:
-            record = stage_record(out, f"eval-{row.slug}-{data.task}-{rep.episodes_eval}ep")
+            record = stage_record(out, eval_stage(rep, row, data))
             lines.append(f"| {row.label} | {data.task} | {rep.eval_json(row, data.task)} | {_wall(record)} |")
     records = [json.loads(p.read_text()) for p in (out / "stages").glob("*.json")]
     lines += ["", f"Total wall time of the recorded stages: {_duration(sum(r['wall_s'] for r in records))}."]
-    lines += ["", "### Equivalent commands", "", "```", *(stage_record(out, f"data-{d.task}")["command"] for d in rep.ablation.data
+    lines += ["", "### Equivalent commands", "", "```", *(stage_record(out, data_stage(d))["command"] for d in rep.ablation.data
               if not rep.reuse_data), *commands, "```"]  # fmt: skip
     return lines
 
