@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from hab_aux.errors import UserError, choose
 from hab_aux.rollout import check_action_noise
-from hab_aux.tasks import Column, get_task, parse_subtasks, seed_range, select_columns
+from hab_aux.tasks import MAX_EPISODE_STEPS, Column, get_task, parse_subtasks, seed_range, select_columns
 
 MAX_ATTEMPTS = 64  # attempts per slot before the run stops with an error: the policy is broken there
 # A column whose first this-many attempts all fail stops the run: the policy cannot do it.
@@ -30,7 +30,7 @@ class GenerateConfig:
     seed: int = 0
     policy: str = "expert"
     keep_failures: bool = False
-    max_steps: int = 200
+    max_steps: int = MAX_EPISODE_STEPS
     world: str = "procedural"
     settle_steps: int = 10  # recorded after the success step, the policy holding still (hab_aux.rollout)
     action_noise: float = 0.0  # std of the Gaussian noise on executed actions; labels stay clean
@@ -44,8 +44,8 @@ class GenerateConfig:
         choose("world", config.world, WORLDS)
         if config.seed < 0:
             raise UserError(f"--seed must be >= 0, got {config.seed}")
-        if not 1 <= config.max_steps <= 200:
-            raise UserError(f"--max-steps must be in 1..200, got {config.max_steps}")
+        if not 1 <= config.max_steps <= MAX_EPISODE_STEPS:
+            raise UserError(f"--max-steps must be in 1..{MAX_EPISODE_STEPS}, got {config.max_steps}")
         if config.settle_steps < 0:
             raise UserError(f"--settle-steps must be >= 0 (0 ends an episode at its success step), got {config.settle_steps}")
         check_action_noise(config.action_noise)

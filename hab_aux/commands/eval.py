@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hab_aux.errors import UserError, choose, environmental_faults
+from hab_aux.eval.config import EvalConfig
 from hab_aux.tasks import check_num_envs, get_task, parse_subtasks, select_columns
 
 
@@ -18,21 +19,21 @@ def command(
     device: Annotated[str, typer.Option(help="Device for the checkpoint: cpu, cuda, cuda:N.")] = "cpu",
     task: Annotated[str, typer.Option(help="SetTable, TidyHouse or PrepareGroceries.")] = "SetTable",
     subtasks: Annotated[str | None, typer.Option(help="Comma-separated subtasks (pick, open, ...) or columns (open-drawer, close-fridge, ...); default: every column.")] = None,
-    episodes: Annotated[int, typer.Option(help="Episodes per column.")] = 30,
-    split: Annotated[str, typer.Option(help="Layout split: val (default) or train.")] = "val",
-    seed: Annotated[int, typer.Option(help="Offset into the split's layout seeds.")] = 0,
+    episodes: Annotated[int, typer.Option(help="Episodes per column.")] = EvalConfig.episodes,
+    split: Annotated[str, typer.Option(help="Layout split: val (default) or train.")] = EvalConfig.split,
+    seed: Annotated[int, typer.Option(help="Offset into the split's layout seeds.")] = EvalConfig.seed,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write per-column results here.")] = None,
     video: Annotated[Path | None, typer.Option(help="Write head | hand | third-person videos to this folder.")] = None,
-    sim_backend: Annotated[str, typer.Option(help="cpu (physx_cpu + sapien_cpu) or gpu (physx_cuda + sapien_cuda).")] = "cpu",
-    num_envs: Annotated[int, typer.Option(help="Parallel envs per process (more than 1 needs --sim-backend gpu).")] = 1,
-    world: Annotated[str, typer.Option(help="procedural (our homes) or mshab (MS-HAB's ReplicaCAD envs: needs its code and assets).")] = "procedural",
+    sim_backend: Annotated[str, typer.Option(help="cpu (physx_cpu + sapien_cpu) or gpu (physx_cuda + sapien_cuda).")] = EvalConfig.sim_backend,
+    num_envs: Annotated[int, typer.Option(help="Parallel envs per process (more than 1 needs --sim-backend gpu).")] = EvalConfig.num_envs,
+    world: Annotated[str, typer.Option(help="procedural (our homes) or mshab (MS-HAB's ReplicaCAD envs: needs its code and assets).")] = EvalConfig.world,
     mshab_checkpoints: Annotated[Path | None, typer.Option(help="Folder of MS-HAB's RL checkpoints (holds rl/<task>/<subtask>/<object>/) for --policy mshab-rl; default $MS_ASSET_DIR/data/mshab_checkpoints, else ./mshab_checkpoints.")] = None,
     episodes_from: Annotated[Path | None, typer.Option(help="Run the layouts and episode seeds recorded in this dataset (its first --episodes per column) instead of the split's layouts.")] = None,
-    workers: Annotated[int, typer.Option(help="Processes on this machine; results equal --workers 1 for the same seeds.")] = 1,
-    action_noise: Annotated[float, typer.Option(help="Std of Gaussian noise on executed actions, in [0, 1] (as generate --action-noise): robustness to actuation noise.")] = 0.0,
+    workers: Annotated[int, typer.Option(help="Processes on this machine; results equal --workers 1 for the same seeds.")] = EvalConfig.workers,
+    action_noise: Annotated[float, typer.Option(help="Std of Gaussian noise on executed actions, in [0, 1] (as generate --action-noise): robustness to actuation noise.")] = EvalConfig.action_noise,
 ) -> None:
     """Evaluate policies or a trained checkpoint on every subtask column of a task and print the success table."""
-    from hab_aux.eval.harness import EvalConfig, evaluate_task
+    from hab_aux.eval.harness import evaluate_task
     from hab_aux.devices import check_device
     from hab_aux.eval.policies import HEAD_CHOICES, checkpoint_factory
     from hab_aux.generate.policies import check_policies, policy_factory
