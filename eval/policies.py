@@ -11,11 +11,11 @@ from pathlib import Path
 
 from hab_aux.errors import choose
 from hab_aux.policy import Policy
-from hab_aux.tasks import Column
+from hab_aux.tasks import SUBTASKS, Column, Target
 
 HEAD_CHOICES = ("auto", "tokens", "flow")
 # The paper's task-adaptive choice: continuous actions for manipulation, tokens for mobility-heavy subtasks.
-AUTO_HEAD = {"pick": "flow", "place": "flow", "open": "tokens", "close": "tokens"}
+AUTO_HEAD = {Target.OBJECT: "flow", Target.HANDLE: "tokens"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ class CheckpointFactory:
 
         chosen = self.head
         if chosen == "auto":
-            chosen = AUTO_HEAD[column.subtask] if self.model.flow is not None else "tokens"
+            chosen = AUTO_HEAD[SUBTASKS[column.subtask].target] if self.model.flow is not None else "tokens"
         return SGVLAPolicy(self.model, head=chosen, seed=k)
 
 

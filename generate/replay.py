@@ -14,6 +14,7 @@ from rich.table import Table
 
 from hab_aux import schema
 from hab_aux.rollout import executed_action, noise_rng
+from hab_aux.tasks import SUBTASKS, Target
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def replay_episode(path: Path, index: int, sim_backend: str = "cpu") -> ReplayRe
     meta = dataset.episode_meta(index)
     index %= dataset.num_episodes
     steps = dataset.episode(index)
-    articulation = meta["target_category"] if meta["subtask"] in ("open", "close") else None
+    articulation = meta["target_category"] if SUBTASKS[meta["subtask"]].target is Target.HANDLE else None
     world = dataset.episode_generation(index).get("config", {}).get("world", "procedural")
     env = MAKE_ENV[world](meta["task"], meta["subtask"], articulation, sim_backend=sim_backend, num_envs=1)
     try:

@@ -1,8 +1,7 @@
 """Closed-loop rollouts of any `Policy` on a batch of K subtask envs.
 
 An episode succeeds when the env's per-step success rule holds at some step within the step
-budget; otherwise it fails, and `diagnose` says why from the labels the env reports, so the same
-diagnosis serves random, expert and learned policies alike.
+budget; otherwise it fails, and `diagnose` says why from the labels the env reports (hab_aux.diagnosis).
 
 Two options serve demonstrations (the generator), and are off for evaluation:
 - `settle_steps`: after the success step the episode goes on for that many steps, the policy told
@@ -18,10 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hab_aux.diagnosis import Trace
 from hab_aux.errors import UserError
 from hab_aux.policy import EpisodeInfo, Observation, Policy, Settling
 from hab_aux.schema import ACTION_DIM, ACTION_NAMES
-from hab_aux.tasks import CLOSE_FRACTION, MAX_EPISODE_STEPS, OPEN_FRACTION, PLACE_GOAL_RADIUS
+from hab_aux.tasks import MAX_EPISODE_STEPS, SUBTASKS
 
 
 @dataclass
@@ -34,55 +34,11 @@ class EpisodeResult:
     frames: list[np.ndarray] = field(default_factory=list, repr=False)  # video frames, if asked
 
 
-@dataclass
-class _Trace:
-    """What diagnosis needs from one episode's steps (labels an env does not report stay empty)."""
-
-    grasped: list[bool] = field(default_factory=list)
-    env_reasons: list[str] = field(default_factory=list)
-    joint_fraction: list[float] = field(default_factory=list)  # open/close
-    goal_distance: list[float] = field(default_factory=list)  # place
-    at_rest: list[bool] = field(default_factory=list)
-
-    def add(self, grasped: bool, env_reason: str, info: dict, k: int) -> None:
-        self.grasped.append(grasped)
-        self.env_reasons.append(env_reason)
-        for key in ("joint_fraction", "goal_distance", "at_rest"):
-            if key in info:
-                getattr(self, key).append(info[key][k].item())
-
-
-def diagnose(subtask: str, trace: _Trace, articulation: str | None = None) -> str:
-    """Name the first thing that went wrong in a failed episode, with the joint's final opening
-    or the object's distance to the goal when the env reports them (`articulation`: fridge or
-    drawer, the open/close episode's target category)."""
+def diagnose(subtask: str, trace: Trace, articulation: str | None = None) -> str:
+    """Name the first thing that went wrong in a failed episode: a collision the env reported, else
+    the subtask's own diagnosis (`articulation`: fridge or drawer, an open/close episode's target category)."""
     collision = next((r for r in trace.env_reasons if r), "")
-    if collision:
-        return collision
-    grasped = np.asarray(trace.grasped, dtype=bool)
-    if subtask == "pick":
-        if not grasped.any():
-            return "never grasped"
-        return "grasp lost" if not grasped[-1] else "timeout (holding, not at rest)"
-    if subtask == "place":
-        if grasped[-1]:
-            return "timeout (still holding)"
-        if trace.goal_distance:
-            far = trace.goal_distance[-1] > PLACE_GOAL_RADIUS
-            return f"released {trace.goal_distance[-1]:.2f} m from goal" if far else "released on goal, not at rest"
-        return "released off goal or not at rest"
-    # open/close: the target is the handle
-    if trace.joint_fraction:
-        frac = trace.joint_fraction[-1]
-        if trace.at_rest and trace.at_rest[-1]:
-            return f"joint not far enough (opening {frac:.2f} at rest)"
-        done = frac > OPEN_FRACTION[articulation] if subtask == "open" else frac < CLOSE_FRACTION
-        detail = "joint far enough, arm not at rest" if done else "joint not far enough"
-        handle = "" if grasped.any() else "handle never grasped, "
-        return f"timeout ({handle}{detail}: opening {frac:.2f})"
-    if not grasped.any():
-        return "handle never grasped"
-    return "timeout (joint not far enough)"
+    return collision or SUBTASKS[subtask].diagnose(trace, articulation)
 
 
 # No noise on the head (MS-HAB keeps it fixed: noise would only move the cameras, which no label
@@ -159,7 +115,7 @@ def run_batch(
     for policy, info in zip(policies[:n], infos):
         policy.reset(info)
     rngs = [noise_rng(s) for s in episode_seeds]
-    traces = [_Trace() for _ in range(n)]
+    traces = [Trace() for _ in range(n)]
     results: list[EpisodeResult | None] = [None] * n
     succeeded_at = [-1] * n
     frames: list[list[np.ndarray]] = [[] for _ in range(n)]

@@ -2,24 +2,57 @@
 
 Mirrors MS-HAB: SetTable has open/close of the fridge and the drawer and pick/place of a bowl
 and an apple; TidyHouse and PrepareGroceries are pick/place of several objects.
+
+Each subtask is one `Subtask` record: what its target is, how its episodes start, its success
+rule and failure diagnosis, its instruction. Code that differs by subtask reads the record (the
+experts are generate's table keyed by column, `hab_aux.generate.experts`).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 
+from hab_aux import diagnosis, success
 from hab_aux.errors import UserError, choose
 
-SUBTASKS = ("pick", "place", "open", "close")
 SIM_BACKENDS = ("cpu", "gpu")  # physx_cpu + sapien_cpu, physx_cuda + sapien_cuda
 ARTICULATIONS = ("fridge", "drawer")
 CATEGORIES = ("bowl", "apple", "can", "box", "mug", "bottle", "pear")
-
-# Success-rule parameters from mshab.md.
-OPEN_FRACTION = {"fridge": 0.75, "drawer": 0.9}
-CLOSE_FRACTION = 0.01
-PLACE_GOAL_RADIUS = 0.15
-COLLISION_FORCE_LIMIT = {"pick": 5000.0, "place": 7500.0, "open": 10000.0, "close": 10000.0}
 MAX_EPISODE_STEPS = 200
 CONTROL_FREQ = 20
+
+
+class Target(Enum):
+    OBJECT = "object"  # a pick/place object of the task's categories
+    HANDLE = "handle"  # the handle of the fridge or the drawer (the episode's articulation)
+
+
+@dataclass(frozen=True)
+class Subtask:
+    name: str
+    target: Target
+    instruction_template: str  # {category}: the target's; {where}: " on the table" where the plan says, else ""
+    collision_force_limit: float  # N, cumulative (mshab.md)
+    success: Callable[[success.Measured], bool]
+    diagnose: Callable[[diagnosis.Trace, str | None], str]  # (trace, articulation) -> why it failed
+    to_goal: bool = False  # the target starts in the gripper and goes to a goal (place)
+    starts_open: bool = False  # the articulation starts partly open (close)
+
+    def instruction(self, category: str, where: str = "") -> str:
+        return self.instruction_template.format(category=category, where=where)
+
+
+SUBTASKS: dict[str, Subtask] = {
+    s.name: s
+    for s in (
+        Subtask("pick", Target.OBJECT, "pick up the {category}", 5000.0, success.pick_rule, diagnosis.diagnose_pick),
+        Subtask("place", Target.OBJECT, "place the {category}{where}", 7500.0, success.place_rule, diagnosis.diagnose_place,
+                to_goal=True),  # fmt: skip
+        Subtask("open", Target.HANDLE, "open the {category}", 10000.0, success.open_rule, diagnosis.diagnose_open),
+        Subtask("close", Target.HANDLE, "close the {category}", 10000.0, success.close_rule, diagnosis.diagnose_close,
+                starts_open=True),  # fmt: skip
+    )
+}
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from hab_aux.generate.world import furniture as fb
 from hab_aux.generate.world.home import N_DISTRACTORS, RECEPTACLE_PHRASE, surface
 from hab_aux.generate.world.layout import Layout
 from hab_aux.generate.world.objects import DISTRACTOR_SPEC, SPECS
-from hab_aux.tasks import CATEGORIES, get_task
+from hab_aux.tasks import CATEGORIES, SUBTASKS, Target, get_task
 
 # Base centre to a surface's front edge, and to a handle bar, m. Objects lie 10-25 cm behind the
 # front edge, which keeps them inside the hand camera's view from the rest pose (it looks down,
@@ -105,7 +105,8 @@ def plan_episode(task: str, subtask: str, articulation: str | None, layout: Layo
     taken: list = []
     poses: dict = {}
     goal = goal_rec = None
-    if subtask in ("pick", "place"):
+    record = SUBTASKS[subtask]
+    if record.target is Target.OBJECT:
         category = str(rng.choice(t.categories))
         src, goal_rec = _route(task, rng)
         if "fridge" in (src, goal_rec):
@@ -114,7 +115,7 @@ def plan_episode(task: str, subtask: str, articulation: str | None, layout: Layo
         assert spot is not None, "an empty receptacle always has room for the target"
         poses[category] = (*map(float, spot[0]), float(rng.uniform(-np.pi, np.pi)))
         taken.append((spot[0], SPECS[category].radius))
-        if subtask == "place":
+        if record.to_goal:
             g = _sample_spot(rng, layout, goal_rec, True, 0.0, [])
             goal = tuple(float(v) for v in g[0])
             side = -1.0 if g[1][1] > 0 else 1.0
@@ -122,14 +123,13 @@ def plan_episode(task: str, subtask: str, articulation: str | None, layout: Layo
         else:
             base = _surface_spawn(rng, layout, src, spot[1][1])
         target_name = category
-        phrase = RECEPTACLE_PHRASE[goal_rec]
-        instruction = f"pick up the {category}" if subtask == "pick" else f"place the {category} {phrase}"
+        instruction = record.instruction(category, f" {RECEPTACLE_PHRASE[goal_rec]}")
     else:
         category = target_name = articulation
-        if subtask == "close":
+        if record.starts_open:
             fractions[articulation] = float(rng.uniform(*CLOSE_START_FRACTION))
         base = _handle_spawn(rng, layout, articulation, fractions[articulation])
-        instruction = f"{subtask} the {articulation}"
+        instruction = record.instruction(articulation)
     # Everything else goes on random receptacles (never the fridge, whose door may be shut), kept
     # clear of the target and of the robot's base.
     others = [c for c in CATEGORIES if c != target_name] + [f"distractor{k}" for k in range(N_DISTRACTORS)]

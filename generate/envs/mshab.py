@@ -30,7 +30,7 @@ from hab_aux.generate.envs.observation import schema_observation, to_numpy
 from hab_aux.generate.envs.adapter import EnvAdapter
 from hab_aux.generate.envs.wrapper import BACKENDS
 from hab_aux.policy import EpisodeInfo
-from hab_aux.tasks import SPLIT_SEED_RANGES, check_num_envs, get_task
+from hab_aux.tasks import SPLIT_SEED_RANGES, SUBTASKS, Target, check_num_envs, get_task
 
 ENV_IDS = {"pick": "PickSubtaskTrain-v0", "place": "PlaceSubtaskTrain-v0",
            "open": "OpenSubtaskTrain-v0", "close": "CloseSubtaskTrain-v0"}  # fmt: skip
@@ -139,12 +139,11 @@ class MSHABSubtaskEnv(EnvAdapter):
         return self._observation(obs), infos
 
     def _episode_info(self, plan, layout_seed: int, episode_seed: int) -> EpisodeInfo:
-        if self.subtask in ("open", "close"):
+        if SUBTASKS[self.subtask].target is Target.HANDLE:
             name, category = plan.articulation_id, self.articulation
-            instruction = f"{self.subtask} the {category}"
         else:
             name, category = plan.obj_id, ycb_category(plan.obj_id)
-            instruction = f"pick up the {category}" if self.subtask == "pick" else f"place the {category}"
+        instruction = SUBTASKS[self.subtask].instruction(category)  # MS-HAB's plans name no goal receptacle
         return EpisodeInfo(self.task, self.subtask, name, category, instruction, layout_seed, episode_seed)
 
     def step(self, actions: np.ndarray):
@@ -168,7 +167,7 @@ class MSHABSubtaskEnv(EnvAdapter):
 
     def _observation(self, obs: dict) -> dict[str, np.ndarray]:
         env = self.unwrapped
-        if self.subtask in ("open", "close"):
+        if SUBTASKS[self.subtask].target is Target.HANDLE:
             plan = env.task_plan[0]
             target = env.subtask_articulations[0].links[plan.articulation_handle_link_idx]
             target_pose = target.pose * plan.articulation_relative_handle_pos

@@ -9,12 +9,12 @@ import numpy as np
 import sapien
 import torch
 
-from hab_aux.generate import success as rules
+from hab_aux import success as rules
 from hab_aux.generate.envs.episodes import JOINT_RANGES, EpisodePlan, plan_episode
 from hab_aux.generate.world.home import build_home
 from hab_aux.generate.world.layout import sample_layout
 from hab_aux.generate.world.objects import SPECS
-from hab_aux.tasks import MAX_EPISODE_STEPS
+from hab_aux.tasks import MAX_EPISODE_STEPS, SUBTASKS, Target
 from mani_skill.envs.sapien_env import BaseEnv
 from mani_skill.sensors.camera import CameraConfig
 from mani_skill.utils import sapien_utils
@@ -104,7 +104,7 @@ class HabAuxSubtaskEnv(BaseEnv):
         self.agent.robot.set_qpos(torch.as_tensor(qpos, device=self.device))
         self.agent.robot.set_qvel(torch.zeros_like(self.agent.robot.get_qvel()))
         self._select_targets()
-        if self.subtask == "place":
+        if SUBTASKS[self.subtask].to_goal:
             self._put_in_gripper()
         self.cumulative_force = torch.zeros(self.num_envs, device=self.device)
         self.goal_pos = torch.as_tensor(np.array([p.goal or (0.0, 0.0, 0.0) for p in self.plans]), device=self.device, dtype=torch.float32)
@@ -118,7 +118,7 @@ class HabAuxSubtaskEnv(BaseEnv):
 
     def _select_targets(self):
         """Merged views over each sub-scene's target (objects may differ per sub-scene)."""
-        if self.subtask in ("pick", "place"):
+        if SUBTASKS[self.subtask].target is Target.OBJECT:
             self.target = Actor.merge([h.objects[p.target_name] for h, p in zip(self.homes, self.plans)], name="target")
             self.target_art = None
         else:
@@ -187,29 +187,28 @@ class HabAuxSubtaskEnv(BaseEnv):
         force = self.cumulative_force.cpu().numpy()
         obj = self.target.pose.p.cpu().numpy()
         joint = self.target_art.qpos[:, 0].cpu().numpy() if self.target_art is not None else None
+        rule = SUBTASKS[self.subtask]
         success, rest, fraction, dist = [], [], [], []
         for i in range(self.num_envs):
             ok_rest = rules.at_rest(tcp_in_base[i], self.rest_tcp_in_base, qpos[i, ARM_QPOS_IDX], REST_QPOS[np.array(ARM_QPOS_IDX) - 3],
-                                    qvel[i, 3:-2], qvel[i, :3], force[i], self.subtask)  # fmt: skip
+                                    qvel[i, 3:-2], qvel[i, :3], force[i], rule.collision_force_limit)  # fmt: skip
             rest.append(ok_rest)
-            if self.subtask == "pick":
-                success.append(rules.pick_success(ok_rest, grasped[i]))
-            elif self.subtask == "place":
+            measured = rules.Measured(ok_rest, grasped[i])
+            if rule.to_goal:
                 goal = self.goal_pos[i].cpu().numpy()
                 dist.append(float(np.linalg.norm(obj[i] - goal)))
-                success.append(rules.place_success(ok_rest, grasped[i], obj[i], goal))
-            else:
+                measured = rules.Measured(ok_rest, grasped[i], obj_pos=obj[i], goal_pos=goal)
+            elif rule.target is Target.HANDLE:
                 lo, hi = JOINT_RANGES[self.articulation]
                 fraction.append(rules.joint_fraction(joint[i], lo, hi))
-                ok = (rules.open_success(ok_rest, joint[i], lo, hi, self.articulation) if self.subtask == "open"
-                      else rules.close_success(ok_rest, joint[i], lo, hi))  # fmt: skip
-                success.append(ok)
+                measured = rules.Measured(ok_rest, grasped[i], joint=joint[i], lo=lo, hi=hi, articulation=self.articulation)
+            success.append(rule.success(measured))
         info = {
             "success": torch.tensor(success, device=self.device),
             "at_rest": torch.tensor(rest, device=self.device),
             "is_grasped": torch.as_tensor(grasped, device=self.device),
             "cumulative_force": self.cumulative_force.clone(),
-            "collision": torch.tensor([rules.collision_exceeded(f, self.subtask) for f in force], device=self.device),
+            "collision": torch.tensor([rules.collision_exceeded(f, rule.collision_force_limit) for f in force], device=self.device),
         }
         if fraction:
             info["joint_fraction"] = torch.tensor(fraction, device=self.device)
@@ -245,6 +244,6 @@ def _register(subtask: str):
     return register_env(f"HabAux-{subtask.title()}-v0", max_episode_steps=MAX_EPISODE_STEPS)(cls)
 
 
-ENV_IDS = {s: f"HabAux-{s.title()}-v0" for s in ("pick", "place", "open", "close")}
+ENV_IDS = {s: f"HabAux-{s.title()}-v0" for s in SUBTASKS}
 for _subtask in ENV_IDS:
     _register(_subtask)

@@ -11,7 +11,7 @@ from hab_aux.generate.envs.adapter import EnvAdapter
 from hab_aux.generate.envs.observation import schema_observation, to_numpy
 from hab_aux.generate.envs.subtask_env import ENV_IDS
 from hab_aux.policy import EpisodeInfo
-from hab_aux.tasks import ARTICULATIONS, check_num_envs, get_task
+from hab_aux.tasks import ARTICULATIONS, SUBTASKS, Target, check_num_envs, get_task
 
 BACKENDS = {"cpu": ("physx_cpu", "sapien_cpu"), "gpu": ("physx_cuda", "sapien_cuda")}
 
@@ -20,7 +20,7 @@ class SubtaskEnv(EnvAdapter):
     def __init__(self, task: str, subtask: str, articulation: str | None, sim_backend: str, num_envs: int, third_person: bool):
         t = get_task(task)
         choose(f"subtask for {task}", subtask, t.subtasks)
-        if subtask in ("open", "close"):
+        if SUBTASKS[subtask].target is Target.HANDLE:
             if articulation is None:
                 raise UserError(f"{subtask} needs an articulation; valid: {', '.join(ARTICULATIONS)}")
             choose("articulation", articulation, ARTICULATIONS)

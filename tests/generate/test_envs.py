@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hab_aux.errors import UserError
-from hab_aux.generate import success as rules
+from hab_aux import success as rules
 from hab_aux.generate.envs.episodes import JOINT_RANGES
 from hab_aux.schema import ACTION_DIM, check_step
 from hab_aux.tasks import SPLIT_SEED_RANGES, get_task

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import pytest
 
-from hab_aux.generate.success import REST_ARM_TOLERANCE
+from hab_aux.success import REST_ARM_TOLERANCE
 from hab_aux.schema import ACTION_NAMES, QPOS_NAMES
 from hab_aux.store import open_dataset
 

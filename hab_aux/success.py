@@ -5,9 +5,14 @@ condition: the TCP is back near its rest position relative to the base, the arm 
 rest, the robot is static and the cumulative collision force stays under the subtask's limit.
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 
-from hab_aux.tasks import CLOSE_FRACTION, COLLISION_FORCE_LIMIT, OPEN_FRACTION, PLACE_GOAL_RADIUS
+# Parameters from mshab.md; each subtask's collision-force limit is in its record (hab_aux.tasks).
+OPEN_FRACTION = {"fridge": 0.75, "drawer": 0.9}
+CLOSE_FRACTION = 0.01
+PLACE_GOAL_RADIUS = 0.15
 
 REST_TCP_RADIUS = 0.05  # m, TCP to its rest position, in the base frame
 REST_ARM_TOLERANCE = 0.2  # rad, per arm joint
@@ -15,8 +20,8 @@ STATIC_BODY_QVEL = 0.2  # rad/s or m/s, torso/head/arm/gripper joints (as ManiSk
 STATIC_BASE_QVEL = 0.05  # base joints
 
 
-def collision_exceeded(cumulative_force: float, subtask: str) -> bool:
-    return bool(cumulative_force > COLLISION_FORCE_LIMIT[subtask])
+def collision_exceeded(cumulative_force: float, force_limit: float) -> bool:
+    return bool(cumulative_force > force_limit)
 
 
 def is_static(body_qvel: np.ndarray, base_qvel: np.ndarray) -> bool:
@@ -31,14 +36,14 @@ def at_rest(
     body_qvel: np.ndarray,
     base_qvel: np.ndarray,
     cumulative_force: float,
-    subtask: str,
+    force_limit: float,
 ) -> bool:
     tcp_ok = np.linalg.norm(np.asarray(tcp_pos_in_base) - rest_tcp_pos_in_base) <= REST_TCP_RADIUS
     # Three arm joints are continuous: compare angles modulo a full turn.
     arm_err = np.angle(np.exp(1j * (np.asarray(arm_qpos) - rest_arm_qpos)))
     arm_ok = np.all(np.abs(arm_err) <= REST_ARM_TOLERANCE)
     return bool(
-        tcp_ok and arm_ok and is_static(body_qvel, base_qvel) and not collision_exceeded(cumulative_force, subtask)
+        tcp_ok and arm_ok and is_static(body_qvel, base_qvel) and not collision_exceeded(cumulative_force, force_limit)
     )
 
 
@@ -62,3 +67,34 @@ def open_success(rest: bool, qpos: float, qmin: float, qmax: float, articulation
 
 def close_success(rest: bool, qpos: float, qmin: float, qmax: float) -> bool:
     return bool(rest and qpos < qmin + CLOSE_FRACTION * (qmax - qmin))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What a subtask's success rule reads of one sub-env at one step (each rule reads its own part)."""
+
+    rest: bool
+    grasped: bool
+    obj_pos: np.ndarray | None = None  # place: the target and its goal
+    goal_pos: np.ndarray | None = None
+    joint: float | None = None  # open/close: the articulation's joint, its range, fridge or drawer
+    lo: float | None = None
+    hi: float | None = None
+    articulation: str | None = None
+
+
+# The rules above, each reading its own part of `Measured`, for the subtask records.
+def pick_rule(m: Measured) -> bool:
+    return pick_success(m.rest, m.grasped)
+
+
+def place_rule(m: Measured) -> bool:
+    return place_success(m.rest, m.grasped, m.obj_pos, m.goal_pos)
+
+
+def open_rule(m: Measured) -> bool:
+    return open_success(m.rest, m.joint, m.lo, m.hi, m.articulation)
+
+
+def close_rule(m: Measured) -> bool:
+    return close_success(m.rest, m.joint, m.lo, m.hi)

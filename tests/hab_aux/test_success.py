@@ -3,15 +3,17 @@
 import numpy as np
 import pytest
 
-from hab_aux.generate import success as rules
-from hab_aux.tasks import COLLISION_FORCE_LIMIT
+from hab_aux import success as rules
+from hab_aux.tasks import SUBTASKS
+
+COLLISION_FORCE_LIMIT = {name: s.collision_force_limit for name, s in SUBTASKS.items()}
 
 REST_TCP = np.array([0.5, 0.0, 1.2])
 REST_ARM = np.zeros(7)
 
 
 def _rest(tcp=REST_TCP, arm=REST_ARM, body_qvel=np.zeros(10), base_qvel=np.zeros(3), force=0.0, subtask="pick"):
-    return rules.at_rest(tcp, REST_TCP, arm, REST_ARM, body_qvel, base_qvel, force, subtask)
+    return rules.at_rest(tcp, REST_TCP, arm, REST_ARM, body_qvel, base_qvel, force, COLLISION_FORCE_LIMIT[subtask])
 
 
 def test_at_rest():
@@ -27,8 +29,8 @@ def test_at_rest():
 
 def test_collision_limit():
     for subtask, limit in COLLISION_FORCE_LIMIT.items():
-        assert not rules.collision_exceeded(limit - 1, subtask)
-        assert rules.collision_exceeded(limit + 1, subtask)
+        assert not rules.collision_exceeded(limit - 1, limit)
+        assert rules.collision_exceeded(limit + 1, limit)
 
 
 def test_pick_needs_rest_and_grasp():
