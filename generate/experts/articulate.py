@@ -10,7 +10,7 @@ import numpy as np
 import sapien
 
 from hab_aux.generate.envs.episodes import JOINT_RANGES
-from hab_aux.generate.experts import base
+from hab_aux.generate.experts import motion
 from hab_aux.generate.experts.machine import Expert
 
 ALIGN_TOL = 0.02  # rad
@@ -28,7 +28,7 @@ def horizontal_grasp(handle: sapien.Pose, out: float = 0.0, dz: float = 0.0) -> 
     """TCP pose around the bar at `handle`, moved `out` metres along its outward normal and `dz` up."""
     normal = outward_normal(handle)
     closing = np.array([-normal[1], normal[0], 0.0])
-    return base.frame(-normal, closing, handle.p + normal * out + [0, 0, dz])
+    return motion.frame(-normal, closing, handle.p + normal * out + [0, 0, dz])
 
 
 class HandleExpert(Expert):
@@ -45,7 +45,7 @@ class HandleExpert(Expert):
         return (float(self.u.target_art.qpos[self.k, 0]) - lo) / (hi - lo)
 
     def aligned_yaw(self) -> float:
-        return float(base.wrap(self.furniture.yaw + np.pi))
+        return float(motion.wrap(self.furniture.yaw + np.pi))
 
     def qpos(self) -> np.ndarray:
         q = super().qpos()
@@ -60,12 +60,9 @@ class HandleExpert(Expert):
             handle = self.target_pose()
             return self.reach_via(horizontal_grasp(handle, self.out, self.dz), horizontal_grasp(handle, self.depth, self.dz))
 
-        act = self.move(plan, self.gripper, yaw_rate=self.yaw_rate())
-        if self.moved:
-            self.goto("close")
-        return act
+        return self.move_then("grip", plan, self.gripper, yaw_rate=self.yaw_rate())
 
     def yaw_rate(self) -> float:
         """Base yaw rate (rad/s) that turns the base to face the furniture."""
-        err = float(base.wrap(self.aligned_yaw() - base.yaw_of(self.base_pose())))
-        return base.turn_rate(err) if abs(err) > ALIGN_TOL / 2 else 0.0
+        err = float(motion.wrap(self.aligned_yaw() - motion.yaw_of(self.base_pose())))
+        return motion.turn_rate(err) if abs(err) > ALIGN_TOL / 2 else 0.0

@@ -8,7 +8,7 @@ same trajectory while one (seed, episode) pair always does.
 import numpy as np
 import sapien
 
-from hab_aux.generate.experts import base
+from hab_aux.generate.experts import motion
 from hab_aux.policy import EpisodeInfo, Observation
 
 REST_HOLD_STEPS = 40  # steps at rest without success before moving to rest again (a drift)
@@ -20,7 +20,7 @@ class Expert:
     def __init__(self, env, seed: int = 0):
         # The eval harness passes the sub-env index as the seed: the expert acts in sub-env `k`.
         self.env, self.seed, self.k = env, seed, seed
-        self.kin = base.Kinematics(env.unwrapped.agent.robot)
+        self.kin = motion.Kinematics(env.unwrapped.agent.robot)
 
     def reset(self, episode: EpisodeInfo) -> None:
         self.rng = np.random.default_rng([self.seed, episode.episode_seed, 7])
@@ -28,9 +28,9 @@ class Expert:
         self.steps_in_phase = 0
         self.tries = 0
         self.failed = False
-        self.tracker: base.Tracker | None = None
-        self.gripper = base.GRIPPER_CLOSED
-        self.speed = float(self.rng.uniform(0.085, base.MAX_SPEED))  # joint speed, rad per step
+        self.tracker: motion.Tracker | None = None
+        self.gripper = motion.GRIPPER_CLOSED
+        self.speed = float(self.rng.uniform(0.085, motion.MAX_SPEED))  # joint speed, rad per step
         self.start()
         # The first step already moves. No idle start, and no random idle time: a policy that reads
         # one frame cannot tell idle frames from the first move's (the same image), and learns to
@@ -44,7 +44,7 @@ class Expert:
         phase = self.phase
         act = getattr(self, f"_{phase}")(observation)
         self.steps_in_phase = self.steps_in_phase + 1 if self.phase == phase else 0
-        return base.action(**act) if isinstance(act, dict) else act
+        return motion.action(**act) if isinstance(act, dict) else act
 
     def goto(self, phase: str) -> None:
         self.phase, self.steps_in_phase, self.tracker = phase, -1, None
@@ -86,8 +86,15 @@ class Expert:
                 self.failed = True
                 self.goto("rest")
                 return dict(body=np.zeros(8), gripper=gripper)
-            self.tracker = base.Tracker(planned, speed or self.speed)
+            self.tracker = motion.Tracker(planned, speed or self.speed)
         return dict(body=self.tracker.body_action(self.qpos()), gripper=gripper, **base_cmd)
+
+    def move_then(self, next_phase: str, waypoints, gripper: float, speed: float | None = None, **base_cmd) -> dict:
+        """`move`, going on to `next_phase` once the motion has arrived."""
+        act = self.move(waypoints, gripper, speed, **base_cmd)
+        if self.moved:
+            self.goto(next_phase)
+        return act
 
     @property
     def moved(self) -> bool:
@@ -107,27 +114,24 @@ class Expert:
         if body is None:
             return None
         q = self.qpos()
-        q[base.BODY_IDX] = body
+        q[motion.BODY_IDX] = body
         tcp = self.kin.tcp(q)
-        line = self.kin.path(base.line(tcp, sapien.Pose(final.p, tcp.q)), q)
+        line = self.kin.path(motion.line(tcp, sapien.Pose(final.p, tcp.q)), q)
         return None if line is None else [body, *line]
 
     def leave_to_rest(self, p: np.ndarray) -> list[np.ndarray] | None:
         """A straight TCP line to `p`, then on to the rest configuration without stopping."""
         line = self.line_to(p)
-        return None if line is None else [*line, base.REST_BODY]
+        return None if line is None else [*line, motion.REST_BODY]
 
     def line_to(self, p: np.ndarray) -> list[np.ndarray] | None:
         """Joint waypoints moving the TCP in a straight line to `p`, keeping its orientation."""
         tcp = self.kin.tcp(self.qpos())
-        return self.kin.path(base.line(tcp, sapien.Pose(np.asarray(p, dtype=np.float64), tcp.q)), self.qpos())
+        return self.kin.path(motion.line(tcp, sapien.Pose(np.asarray(p, dtype=np.float64), tcp.q)), self.qpos())
 
     def _rest(self, obs):
         """Torso and arm back to the rest configuration, then keep still for the at-rest check."""
-        act = self.move([base.REST_BODY], self.gripper, speed=base.MAX_SPEED)
-        if self.moved:
-            self.goto("still")
-        return act
+        return self.move_then("still", [motion.REST_BODY], self.gripper, speed=motion.MAX_SPEED)
 
     def settle(self) -> None:
         """The success rule holds: hold still (settle steps; see `hab_aux.policy.Settling`). Zero
@@ -142,4 +146,4 @@ class Expert:
     def _still(self, obs):
         if self.steps_in_phase > REST_HOLD_STEPS and not self.failed:
             self.goto("rest")
-        return dict(body=base.hold(self.qpos(), base.REST_BODY), gripper=self.gripper)
+        return dict(body=motion.hold(self.qpos(), motion.REST_BODY), gripper=self.gripper)

@@ -1,6 +1,6 @@
 """Pick: top-down grasp of the target from above, lift, arm back to rest while holding.
 
-Phases: pregrasp (joint move above the object, then straight down) -> close -> lift
+Phases: pregrasp (joint move above the object, then straight down) -> grip -> lift
 (straight up, then on to rest) -> still. A lift that ends without the object re-opens and tries again
 from the object's new pose (at most MAX_TRIES grasps); after that the expert gives up at rest.
 """
@@ -8,12 +8,12 @@ from the object's new pose (at most MAX_TRIES grasps); after that the expert giv
 import numpy as np
 import sapien
 
-from hab_aux.generate.experts import base
+from hab_aux.generate.experts import motion
 from hab_aux.generate.experts.machine import Expert
 from hab_aux.generate.world.objects import SPECS
 
 MAX_TRIES = 3
-CLOSE_STEPS = 8
+GRIP_STEPS = 8
 ROUND = ("apple", "can", "pear", "bottle")  # any closing direction grips these
 
 
@@ -37,7 +37,7 @@ def top_down_grasp(obj: sapien.Pose, name: str, base_xy: np.ndarray, yaw_noise: 
         else:
             closing = rot[:, 1] * np.sign(np.dot(rot[:, 1], nominal) or 1.0)
     closing[2] = 0.0
-    return base.frame([0, 0, -1], closing, obj.to_transformation_matrix()[:3, :3] @ local + obj.p)
+    return motion.frame([0, 0, -1], closing, obj.to_transformation_matrix()[:3, :3] @ local + obj.p)
 
 
 class PickExpert(Expert):
@@ -48,7 +48,7 @@ class PickExpert(Expert):
         self.z_noise = float(self.rng.uniform(-0.006, 0.006))
         self.above = float(self.rng.uniform(0.08, 0.14))
         self.lift_by = float(self.rng.uniform(0.08, 0.14))
-        self.gripper = base.GRIPPER_OPEN
+        self.gripper = motion.GRIPPER_OPEN
 
     def grasp_pose(self) -> sapien.Pose:
         return top_down_grasp(self.target_pose(), self.episode.target_name, self.base_pose().p[:2], self.yaw_noise, self.z_noise)
@@ -60,14 +60,11 @@ class PickExpert(Expert):
             grasp = self.grasp_pose()
             return self.reach_via(sapien.Pose(grasp.p + [0, 0, self.above], grasp.q), grasp)
 
-        act = self.move(plan, base.GRIPPER_OPEN)
-        if self.moved:
-            self.goto("close")
-        return act
+        return self.move_then("grip", plan, motion.GRIPPER_OPEN)
 
-    def _close(self, obs):
-        self.gripper = base.GRIPPER_CLOSED
-        if self.steps_in_phase >= CLOSE_STEPS:
+    def _grip(self, obs):
+        self.gripper = motion.GRIPPER_CLOSED
+        if self.steps_in_phase >= GRIP_STEPS:
             self.goto("lift")
         return dict(body=np.zeros(8), gripper=self.gripper)
 
@@ -83,7 +80,7 @@ class PickExpert(Expert):
     def retry(self):
         """Open and grasp again from the object's new pose; give up at rest after MAX_TRIES."""
         self.tries += 1
-        self.gripper = base.GRIPPER_OPEN
+        self.gripper = motion.GRIPPER_OPEN
         if self.tries >= MAX_TRIES:
             self.failed = True
             self.goto("rest")

@@ -10,7 +10,7 @@ carry starts, so a grasp that slipped at reset still puts the object (not the TC
 import numpy as np
 import sapien
 
-from hab_aux.generate.experts import base
+from hab_aux.generate.experts import motion
 from hab_aux.generate.experts.machine import Expert
 
 RELEASE_STEPS = 6
@@ -25,7 +25,7 @@ class PlaceExpert(Expert):
     first_phase = "approach"
 
     def start(self):
-        self.gripper = base.GRIPPER_CLOSED
+        self.gripper = motion.GRIPPER_CLOSED
         self.yaw_noise = float(self.rng.uniform(-0.3, 0.3))
         self.goal_noise = self.rng.uniform(-0.03, 0.03, 2)
         self.clearance = float(self.rng.uniform(0.01, 0.025))
@@ -39,7 +39,7 @@ class PlaceExpert(Expert):
         offset = (self.tcp_pose().inv() * self.target_pose()).p  # object origin in the TCP frame
         reach = goal[:2] - self.base_pose().p[:2]
         angle = np.arctan2(reach[1], reach[0]) + np.pi / 2 + self.yaw_noise + np.pi * flip
-        tcp = base.frame([0, 0, -1], [np.cos(angle), np.sin(angle), 0], [0, 0, 0])
+        tcp = motion.frame([0, 0, -1], [np.cos(angle), np.sin(angle), 0], [0, 0, 0])
         pos = goal + [0, 0, self.clearance] - tcp.to_transformation_matrix()[:3, :3] @ offset
         return sapien.Pose(pos, tcp.q)
 
@@ -47,18 +47,18 @@ class PlaceExpert(Expert):
         """Turn towards a far goal and drive up to it; an episode whose goal is within REACH
         (or whose base already stands as near the receptacle as allowed) goes straight on."""
         if self.steps_in_phase == 0:
-            self.hold_body = self.qpos()[base.BODY_IDX]
+            self.hold_body = self.qpos()[motion.BODY_IDX]
         bp = self.base_pose()
         to_goal = self.goal()[:2] - bp.p[:2]
         dist = float(np.linalg.norm(to_goal))
         room = self.front_clearance(bp) - MIN_STANDOFF
         if dist <= REACH or room <= 0 or self.steps_in_phase >= MAX_APPROACH_STEPS:
             self.goto("preplace")
-            return dict(body=base.hold(self.qpos(), self.hold_body), gripper=self.gripper)
-        err = float(base.wrap(np.arctan2(to_goal[1], to_goal[0]) - base.yaw_of(bp)))
-        yaw_rate = base.turn_rate(err)
+            return dict(body=motion.hold(self.qpos(), self.hold_body), gripper=self.gripper)
+        err = float(motion.wrap(np.arctan2(to_goal[1], to_goal[0]) - motion.yaw_of(bp)))
+        yaw_rate = motion.turn_rate(err)
         forward = float(np.clip(2.0 * min(dist - REACH, room), 0.0, 0.4)) if abs(err) < TURN_TOL else 0.0
-        return dict(body=base.hold(self.qpos(), self.hold_body), gripper=self.gripper, forward=forward, yaw_rate=yaw_rate)
+        return dict(body=motion.hold(self.qpos(), self.hold_body), gripper=self.gripper, forward=forward, yaw_rate=yaw_rate)
 
     def goal(self) -> np.ndarray:
         """The place goal (world, 3,)."""
@@ -77,7 +77,7 @@ class PlaceExpert(Expert):
             paths = [self.reach_via(sapien.Pose(r.p + [0, 0, self.above], r.q), r, symmetric=False)
                      for r in (self.release_pose(False), self.release_pose(True))]  # fmt: skip
             paths = [p for p in paths if p is not None]
-            return min(paths, key=lambda p: np.abs(base.body_error(p[0], self.qpos())).max()) if paths else None
+            return min(paths, key=lambda p: np.abs(motion.body_error(p[0], self.qpos())).max()) if paths else None
 
         act = self.move(plan, self.gripper)
         # A descent that stops short (the object already touches the goal: action noise, or a slipped
@@ -87,13 +87,10 @@ class PlaceExpert(Expert):
         return act
 
     def _release_object(self, obs):
-        self.gripper = base.GRIPPER_OPEN
+        self.gripper = motion.GRIPPER_OPEN
         if self.steps_in_phase >= RELEASE_STEPS:
             self.goto("retreat")
         return dict(body=np.zeros(8), gripper=self.gripper)
 
     def _retreat(self, obs):
-        act = self.move(lambda: self.leave_to_rest(self.kin.tcp(self.qpos()).p + [0, 0, self.above]), self.gripper)
-        if self.moved:
-            self.goto("still")
-        return act
+        return self.move_then("still", lambda: self.leave_to_rest(self.kin.tcp(self.qpos()).p + [0, 0, self.above]), self.gripper)

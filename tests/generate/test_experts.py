@@ -136,11 +136,11 @@ def test_place_drives_up_to_a_goal_beyond_reach():
 
 
 def test_fridge_pregrasp_clearance_counts_the_bar_and_the_door_face():
-    from hab_aux.generate.experts.fridge import BAR_CLEARANCE, DOOR_CLEARANCE, FridgeExpert
+    from hab_aux.generate.experts.fridge_open import BAR_CLEARANCE, DOOR_CLEARANCE, FridgeOpenExpert
 
     bar, out = np.array([1.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0])
     clear = np.array([[1.3, 0.0, 1.0], [1.1, 0.4, 1.0], [1.02, 0.0, 1.3]])  # in front; aside; above the bar
-    assert FridgeExpert.intrusion(clear, bar, out) == 0.0
-    assert FridgeExpert.intrusion(np.array([[1.05, 0.0, 1.1]]), bar, out) == pytest.approx(BAR_CLEARANCE - 0.05)
+    assert FridgeOpenExpert.intrusion(clear, bar, out) == 0.0
+    assert FridgeOpenExpert.intrusion(np.array([[1.05, 0.0, 1.1]]), bar, out) == pytest.approx(BAR_CLEARANCE - 0.05)
     near_door = np.array([[1.0 - 0.062 + 0.03, 0.5, 1.0]])  # 3 cm off the door face, far from the bar
-    assert FridgeExpert.intrusion(near_door, bar, out) == pytest.approx(DOOR_CLEARANCE - 0.03)
+    assert FridgeOpenExpert.intrusion(near_door, bar, out) == pytest.approx(DOOR_CLEARANCE - 0.03)
