@@ -40,7 +40,7 @@ class SGVLAPolicy:
         self.name = f"sgvla-{head}"
         self.processor = make_processor(model)
         self.bins = ActionBins(model.config.action.n_bins)
-        self.keys = sorted({slot.split(":")[1] for slot in model.config.inputs.image_slots()})
+        self.keys = sorted(model.config.inputs.image_keys())
         self.seed = seed
         self.reset(None)
 

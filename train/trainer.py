@@ -86,9 +86,8 @@ def build_run(config: TrainConfig, world: int):
     phases = parse_schedule(recipe, config.schedule)
     for phase in phases:
         model_config.stage(phase.stage)  # unknown stage names fail here, with the valid ones
-    keys = tuple(dict.fromkeys(slot.split(":")[1] for slot in model_config.inputs.image_slots()))
     spec = SampleSpec(
-        obs_keys=keys,
+        obs_keys=model_config.inputs.image_keys(),
         label_keys=tuple(dict.fromkeys(d.target for d in model_config.enabled_decoders)),
         history=model_config.inputs.history,
         chunk=max(model_config.flow.chunk if model_config.flow.enabled else 1, model_config.action.chunk),

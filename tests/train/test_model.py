@@ -7,6 +7,7 @@ import torch
 from hab_aux.errors import UserError
 from hab_aux.train.model.build import make_processor
 from hab_aux.train.model.configuration_sgvla import COMPONENTS, InputConfig, StageSpec
+from hab_aux.train.model.image_slot import ImageSlot
 from hab_aux.train.model.modeling_sgvla import BACKBONE
 from tests.train.tiny_sgvla import build_tiny, make_sample
 
@@ -117,7 +118,7 @@ def test_cached_greedy_decoding_matches_teacher_forcing(tiny_model):
 
 def test_history_and_view_ablations_build():
     model = build_tiny(inputs=InputConfig(cameras=("head",), depth=False, history=2))
-    assert model.config.inputs.image_slots() == ("2:head_rgb", "1:head_rgb", "0:head_rgb")
+    assert tuple(map(str, model.config.inputs.image_slots())) == ("2:head_rgb", "1:head_rgb", "0:head_rgb")
     rng = np.random.default_rng(0)
     proc = make_processor(model)
     batch = proc([make_sample(rng, i, history=2) for i in range(2)])
@@ -203,7 +204,7 @@ def test_depth_image_is_eq1_with_no_hit_far(tiny_model):
     s = make_sample(rng)
     s["head_depth"][:2, :2] = 0
     batch = make_processor(tiny_model)([s], with_actions=False)
-    slot = tiny_model.config.inputs.image_slots().index("0:head_depth")
+    slot = tiny_model.config.inputs.image_slots().index(ImageSlot.current("head_depth"))
     img = batch.images[0, slot].numpy()
     assert np.allclose(img[0], img[2]) and img[0, 0, 0] == 0.0
     d = s["head_depth"][..., 0]

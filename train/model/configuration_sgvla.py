@@ -15,6 +15,7 @@ from typing import Any
 
 from hab_aux.errors import UserError
 from hab_aux.schema import CAMERAS, FIELDS
+from hab_aux.train.model.image_slot import KINDS, ImageSlot
 
 # Names the model code implements; the registries in decoders.py / losses.py use the same keys.
 DECODER_KINDS = ("pooled_mlp", "query_transformer", "deconv")
@@ -22,7 +23,8 @@ DECODER_LOSSES = ("mse", "bce", "pose", "bce_map")
 VISION_ENCODERS = ("dinov2", "siglip", "convnext")  # fused in this order; vision.py says how each is read
 COMPONENTS = (*VISION_ENCODERS, "projector", "proprio", "llm", "flow", "decoders")
 LOSS_TERMS = ("tokens", "flow", "aux")
-TOKEN_SOURCES = ("prefix",) + tuple(f"image:{cam}_rgb" for cam in CAMERAS)
+IMAGE_TOKENS = "image:"  # a decoder source "image:head_rgb" reads that image's tokens (current frame)
+TOKEN_SOURCES = ("prefix",) + tuple(f"{IMAGE_TOKENS}{cam}_rgb" for cam in CAMERAS)
 
 
 def _check(kind: str, value: Any, valid) -> None:
@@ -115,13 +117,16 @@ class InputConfig:
         if self.history < 0:
             raise UserError(f"inputs.history must be >= 0, got {self.history}")
 
-    def image_slots(self) -> tuple[str, ...]:
-        """Image order in the vision prefix: frames oldest -> current, per camera rgb then depth.
-        The slot name is f"{frame}:{cam}_{rgb|depth}", frame 0 = current, 1 = one step back."""
-        kinds = ("rgb", "depth") if self.depth else ("rgb",)
+    def image_slots(self) -> tuple[ImageSlot, ...]:
+        """Image order in the vision prefix: frames oldest -> current, per camera rgb then depth."""
+        kinds = KINDS if self.depth else KINDS[:1]
         return tuple(
-            f"{frame}:{cam}_{kind}" for frame in range(self.history, -1, -1) for cam in self.cameras for kind in kinds
+            ImageSlot(frame, cam, kind) for frame in range(self.history, -1, -1) for cam in self.cameras for kind in kinds
         )
+
+    def image_keys(self) -> tuple[str, ...]:
+        """The sample keys the slots read, each once, in slot order."""
+        return tuple(dict.fromkeys(slot.key for slot in self.image_slots()))
 
 
 @dataclass(frozen=True)
@@ -239,6 +244,11 @@ class DecoderSpec:
         _positive(f"decoder {self.name}: width", self.width)
 
     @property
+    def image_key(self) -> str | None:
+        """The sample key of the image whose tokens it reads; None when it reads the whole prefix."""
+        return self.tokens.removeprefix(IMAGE_TOKENS) if self.tokens.startswith(IMAGE_TOKENS) else None
+
+    @property
     def target_shape(self) -> tuple[int, ...]:
         shape = FIELDS[self.target].shape
         return (len(self.index),) if self.index is not None else shape
@@ -297,9 +307,8 @@ class SGVLAConfig:
         if len(set(names)) != len(names):
             raise UserError(f"decoder names must be unique, got {names}")
         for d in self.decoders:
-            if d.enabled and d.tokens.startswith("image:"):
-                cam = d.tokens.split(":")[1].rsplit("_", 1)[0]
-                if cam not in self.inputs.cameras:
+            if d.enabled and d.image_key is not None:
+                if ImageSlot.current(d.image_key).camera not in self.inputs.cameras:
                     raise UserError(f"decoder {d.name} reads {d.tokens} but inputs.cameras is {self.inputs.cameras}")
         if len({s.name for s in self.stages}) != len(self.stages):
             raise UserError("stage names must be unique")

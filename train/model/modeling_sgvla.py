@@ -18,9 +18,10 @@ from torch import nn
 
 from hab_aux.errors import UserError
 from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE
-from hab_aux.train.model.configuration_sgvla import VISION_ENCODERS, SGVLAConfig, StageSpec
+from hab_aux.train.model.configuration_sgvla import VISION_ENCODERS, DecoderSpec, SGVLAConfig, StageSpec
 from hab_aux.train.model.decoders import build_decoders
 from hab_aux.train.model.flow_expert import FlowExpert
+from hab_aux.train.model.image_slot import ImageSlot
 from hab_aux.train.model.losses import LOSSES, masked_mean
 from hab_aux.train.model.processor import SGVLABatch
 from hab_aux.train.model.vision import FusedVision, Projector
@@ -100,10 +101,11 @@ class SGVLAModel(nn.Module):
         out = self.llm.model(inputs_embeds=embeds, attention_mask=attn.long(), position_ids=position_ids, use_cache=use_cache)
         return Encoded(out.last_hidden_state, attn, prefix, out.past_key_values if use_cache else None)
 
-    def decoder_inputs(self, enc: Encoded, source: str) -> tuple[torch.Tensor, torch.Tensor]:
-        if source == "prefix":
+    def decoder_inputs(self, enc: Encoded, spec: DecoderSpec) -> tuple[torch.Tensor, torch.Tensor]:
+        """The latents decoder `spec` reads: the whole prefix, or the tokens of one current image."""
+        if spec.image_key is None:
             return enc.hidden, enc.prefix_mask
-        slot = self.slots.index(f"0:{source.split(':', 1)[1]}")
+        slot = self.slots.index(ImageSlot.current(spec.image_key))
         p = self.vision.patches_per_image
         h = enc.hidden[:, slot * p : (slot + 1) * p]
         return h, torch.ones(h.shape[:2], dtype=torch.bool, device=h.device)
@@ -134,7 +136,7 @@ class SGVLAModel(nn.Module):
         total = sum(losses.values()) if losses else enc.hidden.sum() * 0.0
         if "aux" in stage.losses:
             for spec in self.config.enabled_decoders:
-                latents, mask = self.decoder_inputs(enc, spec.tokens)
+                latents, mask = self.decoder_inputs(enc, spec)
                 if stage.detach_decoder_inputs:
                     latents = latents.detach()
                 pred = self.decoders[spec.name](latents, mask)
@@ -195,4 +197,4 @@ class SGVLAModel(nn.Module):
     @torch.no_grad()
     def predict_aux(self, batch: SGVLABatch) -> dict[str, torch.Tensor]:
         enc = self.encode(batch)
-        return {s.name: self.decoders[s.name](*self.decoder_inputs(enc, s.tokens)) for s in self.config.enabled_decoders}
+        return {s.name: self.decoders[s.name](*self.decoder_inputs(enc, s)) for s in self.config.enabled_decoders}

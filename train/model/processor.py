@@ -101,15 +101,14 @@ class SGVLAProcessor:
         k = self.config.inputs.history
         out = []
         for slot in self.slots:
-            frame, key = slot.split(":")
-            if key not in sample:
-                raise UserError(f"sample is missing {key!r} (inputs: {', '.join(self.slots)})")
-            a = np.asarray(sample[key])
+            if slot.key not in sample:
+                raise UserError(f"sample is missing {slot.key!r} (inputs: {', '.join(map(str, self.slots))})")
+            a = np.asarray(sample[slot.key])
             if k:
                 if a.ndim != 4 or a.shape[0] != k + 1:
-                    raise UserError(f"{key}: inputs.history={k} needs a ({k + 1}, H, W, C) stack, got {a.shape}")
-                a = a[k - int(frame)]
-            img = _depth(a[..., 0]) if key.endswith("_depth") else a.astype(np.float32) / 255.0
+                    raise UserError(f"{slot.key}: inputs.history={k} needs a ({k + 1}, H, W, C) stack, got {a.shape}")
+                a = a[k - slot.frame]
+            img = _depth(a[..., 0]) if slot.is_depth else a.astype(np.float32) / 255.0
             out.append(np.repeat(img[None], 3, 0) if img.ndim == 2 else img.transpose(2, 0, 1))
         return np.stack(out).astype(np.float32)
 
