@@ -20,7 +20,8 @@ from hab_aux.errors import UserError
 from hab_aux.generate.policies import PolicyFactory
 from hab_aux.eval.config import EvalConfig
 from hab_aux.eval.report import ColumnResult
-from hab_aux.eval.video import side_by_side, write_strip, write_video
+from hab_aux.eval.video import side_by_side, write_strip
+from hab_aux.inspect.video import write_video
 from hab_aux.rollout import EpisodeResult, run_batch
 from hab_aux.tasks import Column, Task, seed_range, select_columns
 

@@ -1,4 +1,5 @@
-"""Rollout videos: head | hand | third-person view, side by side, and a still strip of each."""
+"""Rollout frames: head | hand | third-person view, side by side, and a still strip of each
+(the videos themselves: hab_aux.inspect.video.write_video)."""
 
 from pathlib import Path
 
@@ -17,13 +18,6 @@ def _resize_nearest(image: np.ndarray, height: int) -> np.ndarray:
     width = round(image.shape[1] * height / image.shape[0])
     cols = np.linspace(0, image.shape[1] - 1, width).astype(int)
     return image[rows][:, cols]
-
-
-def write_video(path: Path, frames: list[np.ndarray], fps: int = 20) -> None:
-    import imageio.v3 as iio
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    iio.imwrite(path, np.stack(frames), fps=fps, codec="libx264", macro_block_size=1)
 
 
 STRIP_FRAMES = 6

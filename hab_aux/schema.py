@@ -95,14 +95,23 @@ OBS_KEYS = tuple(f.key for f in STEP_FIELDS if f.role == "obs")
 LABEL_KEYS = tuple(f.key for f in STEP_FIELDS if f.role == "label")
 
 
-def check_step(step: dict[str, np.ndarray]) -> None:
-    """Raise ValueError naming the first key whose value does not match the schema."""
+def check_steps(steps: dict[str, np.ndarray]) -> int:
+    """Raise ValueError naming the first step key whose (T, ...) array does not match the schema
+    (keys the schema does not name are not looked at); return the episode length T."""
+    lengths = set()
     for f in STEP_FIELDS:
-        if f.key not in step:
-            raise ValueError(f"step is missing {f.key!r}")
-        a = np.asarray(step[f.key])
-        if a.shape != f.shape or a.dtype != f.numpy_dtype:
-            raise ValueError(f"{f.key}: got {a.dtype}{a.shape}, schema says {f.dtype}{f.shape}")
+        if f.key not in steps:
+            raise ValueError(f"{f.key}: missing from the episode's steps")
+        a = steps[f.key]
+        matches = isinstance(a, np.ndarray) and a.dtype == f.numpy_dtype and a.ndim == len(f.shape) + 1
+        if not matches or a.shape[1:] != f.shape:
+            got = f"{a.dtype}{a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
+            raise ValueError(f"{f.key}: got {got}, schema says {f.dtype}(T, {', '.join(map(str, f.shape))})")
+        lengths.add(len(a))
+    if len(lengths) != 1 or 0 in lengths:
+        raise ValueError(f"step keys disagree on the episode length or it is empty: lengths {sorted(lengths)}")
+    (length,) = lengths
+    return length
 
 
 def depth_to_image(depth_mm: np.ndarray) -> np.ndarray:

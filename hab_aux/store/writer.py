@@ -39,19 +39,7 @@ def check_episode(steps: dict[str, np.ndarray], meta: dict) -> int:
     extra = sorted(set(steps) - set(schema.STEP_KEYS)) + sorted(set(meta) - set(schema.EPISODE_KEYS))
     if extra:
         raise ValueError(f"{extra[0]}: not a schema key")
-    lengths = set()
-    for f in schema.STEP_FIELDS:
-        if f.key not in steps:
-            raise ValueError(f"{f.key}: missing from the episode's steps")
-        a = steps[f.key]
-        matches = isinstance(a, np.ndarray) and a.dtype == f.numpy_dtype and a.ndim == len(f.shape) + 1
-        if not matches or a.shape[1:] != f.shape:
-            got = f"{a.dtype}{a.shape}" if isinstance(a, np.ndarray) else type(a).__name__
-            raise ValueError(f"{f.key}: got {got}, schema says {f.dtype}(T, {', '.join(map(str, f.shape))})")
-        lengths.add(len(a))
-    if len(lengths) != 1 or 0 in lengths:
-        raise ValueError(f"step keys disagree on the episode length or it is empty: lengths {sorted(lengths)}")
-    (length,) = lengths
+    length = schema.check_steps(steps)
     for f in schema.EPISODE_FIELDS:
         if f.key not in meta:
             raise ValueError(f"{f.key}: missing from the episode's meta")

@@ -6,7 +6,7 @@ import pytest
 from hab_aux.errors import UserError
 from hab_aux import success as rules
 from hab_aux.generate.envs.episodes import JOINT_RANGES
-from hab_aux.schema import ACTION_DIM, check_step
+from hab_aux.schema import ACTION_DIM, check_steps
 from hab_aux.tasks import SPLIT_SEED_RANGES, get_task
 
 pytestmark = pytest.mark.sim
@@ -25,10 +25,10 @@ def envs():
 
 
 def _check(obs):
-    step = {k: v[0] for k, v in obs.items()}
-    step["action"] = np.zeros(ACTION_DIM, np.float32)
-    step["after_success"] = np.bool_(False)  # the recorder's flag, not the env's
-    check_step(step)
+    steps = {k: np.asarray(v)[:1] for k, v in obs.items()}
+    steps["action"] = np.zeros((1, ACTION_DIM), np.float32)
+    steps["after_success"] = np.zeros(1, bool)  # the recorder's flag, not the env's
+    check_steps(steps)
 
 
 def _joint(env):

@@ -15,7 +15,7 @@ import torch
 
 from hab_aux.errors import UserError
 from hab_aux.generate.plan import GenerateConfig
-from hab_aux.schema import ACTION_DIM, CAMERAS, IMAGE_SIZE, check_step
+from hab_aux.schema import ACTION_DIM, CAMERAS, IMAGE_SIZE, check_steps
 from tests.generate.mshab_fakes import FakeFetch, FakeMSHABEnv, expected_state, habaux, one_line_error, yaw_pose
 
 MSHAB_INSTALLED = importlib.util.find_spec("mshab") is not None
@@ -116,7 +116,8 @@ def test_schema_observation_maps_a_fetch_observation(yaw):
 
     out = schema_observation(obs, agent, target, target_world)
 
-    check_step({**{k: v[0] for k, v in out.items()}, "action": np.zeros(ACTION_DIM, np.float32), "after_success": np.bool_(False)})
+    check_steps({**{k: np.asarray(v)[:1] for k, v in out.items()}, "action": np.zeros((1, ACTION_DIM), np.float32),
+                 "after_success": np.zeros(1, bool)})  # fmt: skip
     for cam in CAMERAS:
         assert out[f"{cam}_mask"].sum() == 100 and out[f"{cam}_mask"][0, 10:20, 30:40].all()
         assert out[f"{cam}_depth"][0, 0, 0, 0] == 0 and out[f"{cam}_depth"][0, 1, 0, 0] == 1234
