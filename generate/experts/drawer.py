@@ -46,12 +46,9 @@ class DrawerOpenExpert(DrawerExpert):
         self.gripper = motion.GRIPPER_OPEN
 
     def _grip(self, obs):
-        self.gripper = motion.GRIPPER_CLOSED
         if self.steps_in_phase == 0:
             self.grip = self.qpos()[motion.BODY_IDX]
-        if self.steps_in_phase >= GRIP_STEPS:
-            self.goto("pull")
-        return dict(body=motion.hold(self.qpos(), self.grip), gripper=self.gripper)
+        return self.gripper_phase(motion.GRIPPER_CLOSED, GRIP_STEPS, "pull", motion.hold(self.qpos(), self.grip))
 
     def _pull(self, obs):
         if self.fraction() >= OPEN_TO:
@@ -65,10 +62,7 @@ class DrawerOpenExpert(DrawerExpert):
         return dict(body=motion.hold(self.qpos(), self.grip), gripper=self.gripper, forward=forward, yaw_rate=yaw_rate)
 
     def _release(self, obs):
-        self.gripper = motion.GRIPPER_OPEN
-        if self.steps_in_phase >= GRIP_STEPS // 2:
-            self.goto("retreat")
-        return dict(body=motion.hold(self.qpos(), self.grip), gripper=self.gripper)
+        return self.gripper_phase(motion.GRIPPER_OPEN, GRIP_STEPS // 2, "retreat", motion.hold(self.qpos(), self.grip))
 
 
 class DrawerCloseExpert(DrawerExpert):

@@ -86,7 +86,6 @@ class FridgeOpenExpert(FridgeExpert):
         return self.move_then("grip", plan, self.gripper, speed=motion.MAX_SPEED, yaw_rate=self.yaw_rate())
 
     def _grip(self, obs):
-        self.gripper = motion.GRIPPER_CLOSED
         if self.steps_in_phase == 0:
             self.grip = self.qpos()[motion.BODY_IDX]
             self.tcp_in_handle = self.target_pose().inv() * self.tcp_pose()
@@ -94,9 +93,7 @@ class FridgeOpenExpert(FridgeExpert):
             self.handle_x, self.bearing = in_base[0], np.arctan2(in_base[1], in_base[0])
             self.reference = self.last_angle = self.angle()
             self.stalled = 0
-        if self.steps_in_phase >= GRIP_STEPS:
-            self.goto("pull")
-        return dict(body=motion.hold(self.qpos(), self.grip), gripper=self.gripper)
+        return self.gripper_phase(motion.GRIPPER_CLOSED, GRIP_STEPS, "pull", motion.hold(self.qpos(), self.grip))
 
     @staticmethod
     def intrusion(points: np.ndarray, bar: np.ndarray, normal: np.ndarray) -> float:

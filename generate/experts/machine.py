@@ -96,6 +96,14 @@ class Expert:
             self.goto(next_phase)
         return act
 
+    def gripper_phase(self, gripper: float, steps: int, next_phase: str, body: np.ndarray) -> dict:
+        """Open or close the gripper for `steps` steps, `body` the arm and torso action meanwhile,
+        then go on to `next_phase`."""
+        self.gripper = gripper
+        if self.steps_in_phase >= steps:
+            self.goto(next_phase)
+        return dict(body=body, gripper=self.gripper)
+
     @property
     def moved(self) -> bool:
         """The phase's joint motion has arrived (False after a planning failure sent us to rest)."""

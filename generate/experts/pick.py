@@ -63,10 +63,7 @@ class PickExpert(Expert):
         return self.move_then("grip", plan, motion.GRIPPER_OPEN)
 
     def _grip(self, obs):
-        self.gripper = motion.GRIPPER_CLOSED
-        if self.steps_in_phase >= GRIP_STEPS:
-            self.goto("lift")
-        return dict(body=np.zeros(8), gripper=self.gripper)
+        return self.gripper_phase(motion.GRIPPER_CLOSED, GRIP_STEPS, "lift", np.zeros(8))
 
     def _lift(self, obs):
         """Straight up, then on to rest; a grasp lost on the way up is tried again."""

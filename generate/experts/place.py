@@ -87,10 +87,7 @@ class PlaceExpert(Expert):
         return act
 
     def _release_object(self, obs):
-        self.gripper = motion.GRIPPER_OPEN
-        if self.steps_in_phase >= RELEASE_STEPS:
-            self.goto("retreat")
-        return dict(body=np.zeros(8), gripper=self.gripper)
+        return self.gripper_phase(motion.GRIPPER_OPEN, RELEASE_STEPS, "retreat", np.zeros(8))
 
     def _retreat(self, obs):
         return self.move_then("still", lambda: self.leave_to_rest(self.kin.tcp(self.qpos()).p + [0, 0, self.above]), self.gripper)
