@@ -7,7 +7,7 @@ from collections import Counter
 from datetime import datetime, timezone
 from pathlib import Path
 
-from hab_aux.reproduction.plan import Reproduction
+from hab_aux.reproduction.definition import Reproduction
 from hab_aux.reproduction.stages import (
     data_stage,
     eval_config,

@@ -2,7 +2,7 @@
 
 Each stage is skipped once recorded (stages.py). An interrupted generation resumes (generate's
 own exact resume) and an interrupted training run resumes from its saved state. The folder's
-layout is plan.py's.
+layout is definition.py's.
 """
 
 import shutil
@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hab_aux.reproduction.plan import Reproduction, check_out
+from hab_aux.reproduction.definition import Reproduction, check_out
 from hab_aux.reproduction.report import write_report
 from hab_aux.reproduction.stages import (
     data_stage,

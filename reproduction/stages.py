@@ -13,7 +13,7 @@ from pathlib import Path
 
 from hab_aux.eval.config import EvalConfig
 from hab_aux.reproduction.ablations import DataSpec, Row
-from hab_aux.reproduction.plan import Reproduction
+from hab_aux.reproduction.definition import Reproduction
 from hab_aux.store.layout import write_json_atomic
 from hab_aux.train.config import TrainConfig
 

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 
 from hab_aux.reproduction.ablations import ABLATIONS, SCALES, get_ablation, get_scale
-from hab_aux.reproduction.plan import Reproduction
+from hab_aux.reproduction.definition import Reproduction
 
 _ABLATIONS_HELP = "; ".join(f"{a.name}: {a.summary}" for a in ABLATIONS.values())
 

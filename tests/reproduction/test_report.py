@@ -3,7 +3,7 @@
 from hab_aux.eval.report import ColumnResult, write_json
 from hab_aux.policy import EpisodeInfo
 from hab_aux.reproduction.ablations import get_ablation
-from hab_aux.reproduction.plan import Reproduction
+from hab_aux.reproduction.definition import Reproduction
 from hab_aux.reproduction.report import results_table
 from hab_aux.rollout import EpisodeResult
 from tests.reproduction.micro import MICRO

@@ -11,7 +11,7 @@ from rich.console import Console
 from hab_aux.errors import UserError
 from hab_aux.paper import PAPER, TABLE2_COLUMNS
 from hab_aux.reproduction.ablations import SCALES
-from hab_aux.reproduction.plan import Reproduction
+from hab_aux.reproduction.definition import Reproduction
 from hab_aux.reproduction.run import reproduce
 from tests.eval.fake_env import FakeEnv
 from tests.reproduction.micro import MAIN, MICRO, dataset

@@ -4,7 +4,7 @@ import shlex
 from dataclasses import replace
 
 from hab_aux.reproduction.ablations import DataSpec, Row
-from hab_aux.reproduction.plan import Reproduction
+from hab_aux.reproduction.definition import Reproduction
 from hab_aux.reproduction.stages import data_stage, eval_config, eval_stage, train_command, train_config, train_stage
 from hab_aux.train.config import TrainConfig
 from tests.reproduction.micro import MAIN, MICRO

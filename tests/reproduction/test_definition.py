@@ -4,7 +4,7 @@ import pytest
 
 from hab_aux.errors import UserError
 from hab_aux.reproduction.ablations import get_ablation
-from hab_aux.reproduction.plan import Reproduction
+from hab_aux.reproduction.definition import Reproduction
 from tests.reproduction.micro import MAIN, MICRO, dataset
 
 
