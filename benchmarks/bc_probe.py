@@ -1,0 +1,155 @@
+"""A plain behaviour-cloning baseline: is the data learnable by *any* small policy, in closed loop?
+
+Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20] [--episodes 10] [--no-proprio]
+
+Not SG-VLA: a GroupNorm CNN on the four images (head and hand RGB and depth, area-resized to 64 px,
+stacked as 8 channels), the normalised joint positions and a one-hot of the column, regressing
+chunks of 8 normalised actions with an L1 loss (2 executed, then re-plan, as the flow head).
+It is the issue-15 probe (0.085 held-out L1 in 60 s), run to convergence on every column and then
+evaluated closed loop on its own training episodes (the first `--episodes` per column of the first
+dataset), the same episodes as `habaux eval --episodes-from`. One core; about 7x the samples per
+second of `small`. If this fails in closed loop, the limit is the data, not SG-VLA's size.
+"""
+
+import argparse
+import sys
+import time
+from collections import deque
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from results import record  # noqa: E402
+
+from hab_aux.eval.config import EvalConfig  # noqa: E402
+from hab_aux.eval.harness import evaluate_task  # noqa: E402
+from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE  # noqa: E402
+from hab_aux.store import open_dataset  # noqa: E402
+from hab_aux.tasks import column_key, get_task, select_columns  # noqa: E402
+
+RES, CHUNK, EXECUTE, BATCH = 64, 8, 2, 64
+IMAGES = ("head_rgb", "hand_rgb", "head_depth", "hand_depth")
+DEPTH_SCALE = 3000.0  # mm to roughly [0, 1]; clipped at 2
+
+
+def image_input(steps: dict) -> torch.Tensor:
+    """(N, 8, 64, 64) float16 from the stored 128-px images of N steps."""
+    rgb = np.concatenate([steps["head_rgb"], steps["hand_rgb"]], -1).astype(np.float32) / 255.0
+    depth = np.concatenate([steps["head_depth"], steps["hand_depth"]], -1).astype(np.float32) / DEPTH_SCALE
+    x = torch.from_numpy(np.concatenate([rgb, np.clip(depth, 0, 2)], -1)).permute(0, 3, 1, 2)
+    return F.interpolate(x, size=(RES, RES), mode="area").half()
+
+
+def scale(x: np.ndarray, q: np.ndarray) -> np.ndarray:
+    return np.clip(2 * (x - q[0]) / np.maximum(q[1] - q[0], 1e-6) - 1, -1, 1).astype(np.float32)
+
+
+class ProbeNet(nn.Module):
+    def __init__(self, columns: int):
+        super().__init__()
+        widths, layers = [8, 32, 64, 128, 128], []
+        for a, b in zip(widths[:-1], widths[1:]):  # 64 -> 4 px
+            layers += [nn.Conv2d(a, b, 3, 2, 1), nn.GroupNorm(8, b), nn.GELU(), nn.Conv2d(b, b, 3, 1, 1), nn.GroupNorm(8, b), nn.GELU()]
+        self.cnn, self.columns = nn.Sequential(*layers), columns
+        self.head = nn.Sequential(nn.Linear(128 * 16 + len(QPOS_NO_BASE) + columns, 512), nn.GELU(),
+                                  nn.Linear(512, 512), nn.GELU(), nn.Linear(512, CHUNK * ACTION_DIM))  # fmt: skip
+
+    def forward(self, images, qpos, column):
+        x = torch.cat([self.cnn(images.float()).flatten(1), qpos, F.one_hot(column, self.columns).float()], 1)
+        return self.head(x).view(-1, CHUNK, ACTION_DIM)
+
+
+def load(paths: list[str], keys: list[str]):
+    images, qpos, actions, columns, ends = [], [], [], [], [0]
+    for path in paths:
+        data = open_dataset(path)
+        for e, meta in enumerate(data.meta):
+            steps = data.episode(e, (*IMAGES, "qpos", "action"))
+            images.append(image_input(steps))
+            qpos.append(steps["qpos"][:, list(QPOS_NO_BASE)])
+            actions.append(steps["action"])
+            columns.append(np.full(len(steps["action"]), keys.index(column_key(meta["subtask"], meta["target_category"]))))
+            ends.append(ends[-1] + len(steps["action"]))
+    return torch.cat(images), np.concatenate(qpos), np.concatenate(actions), np.concatenate(columns), np.array(ends)
+
+
+class ProbePolicy:
+    name = "bc-probe"
+
+    def __init__(self, net, stats, column: int, proprio: bool):
+        self.net, self.stats, self.column, self.proprio, self.queue = net, stats, column, proprio, deque()
+
+    def reset(self, episode) -> None:
+        self.queue.clear()
+
+    def select_action(self, observation, instruction: str) -> np.ndarray:
+        if not self.queue:
+            steps = {k: np.asarray(observation[k])[None] for k in IMAGES}
+            q = scale(np.asarray(observation["qpos"])[list(QPOS_NO_BASE)], self.stats["qpos"]) * self.proprio
+            with torch.no_grad():
+                a = self.net(image_input(steps), torch.from_numpy(q)[None], torch.tensor([self.column]))[0].numpy()
+            low, high = self.stats["action"]
+            self.queue.extend(np.clip((a[:EXECUTE] + 1) / 2 * (high - low) + low, -1, 1).astype(np.float32))
+        return self.queue.popleft()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--data", required=True, help="comma-separated datasets; episodes come from the first")
+    parser.add_argument("--minutes", type=float, default=20.0, help="training wall time")
+    parser.add_argument("--episodes", type=int, default=10, help="own training episodes per column, closed loop")
+    parser.add_argument("--no-proprio", action="store_true", help="zero the joint-position input")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    task, paths = get_task("SetTable"), args.data.split(",")
+    keys = [c.key for c in select_columns(task, None)]
+    images, qpos, actions, columns, ends = load(paths, keys)
+    stats = {"action": np.quantile(actions, [0.01, 0.99], 0), "qpos": np.quantile(qpos, [0.01, 0.99], 0)}
+    target = torch.from_numpy(scale(actions, stats["action"]))
+    state = torch.from_numpy(scale(qpos, stats["qpos"]) * (not args.no_proprio))
+    column = torch.from_numpy(columns).long()
+    last = np.repeat(ends[1:], np.diff(ends)) - 1  # each step's episode's last step: chunks are padded with it
+    future = np.minimum(np.arange(len(target))[:, None] + np.arange(CHUNK), last[:, None])
+    net, rng = ProbeNet(len(keys)), np.random.default_rng(0)
+    optimizer = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=1e-4)
+    started, step, losses = time.time(), 0, []
+    while time.time() - started < args.minutes * 60:
+        b = rng.integers(0, len(target), BATCH)
+        shift = tuple(int(s) for s in rng.integers(-2, 3, 2))  # random shift, 2 px at 64 (4 at 128)
+        loss = (net(torch.roll(images[b], shift, (2, 3)), state[b], column[b]) - target[future[b]]).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        step, losses = step + 1, [*losses[-199:], float(loss)]
+    net.eval()
+    factory = _Factory(net, stats, keys, not args.no_proprio)
+    config = EvalConfig(episodes=args.episodes, episodes_from=Path(paths[0]))
+    rows = evaluate_task(task, {"bc-probe": factory}, config)["bc-probe"]
+    body = "\n".join([
+        f"Trained {args.minutes:g} min on one core: {step} steps of {BATCH} ({step * BATCH / len(target):.1f} passes over "
+        f"{len(target)} steps); training L1 (normalised, mean of the last 200 steps) {np.mean(losses):.3f}. "
+        f"Joint positions {'off' if args.no_proprio else 'on'}. Closed loop on {config.source}:", "",
+        "| " + " | ".join(r.column for r in rows) + " | mean |", "|" + "---:|" * (len(rows) + 1),
+        "| " + " | ".join(f"{r.successes}/{len(r.episodes)}" for r in rows) + f" | {np.mean([r.success_rate for r in rows]):.2f} |",
+    ])  # fmt: skip
+    flags = " --no-proprio" if args.no_proprio else ""
+    record(f"Behaviour-cloning probe{' (proprio off)' if args.no_proprio else ''}",
+           f"python benchmarks/bc_probe.py --data {args.data} --minutes {args.minutes:g} --episodes {args.episodes}{flags}", body)
+    print(body)
+
+
+class _Factory:
+    def __init__(self, net, stats, keys, proprio):
+        self.net, self.stats, self.keys, self.proprio = net, stats, keys, proprio
+
+    def __call__(self, env, k, column):
+        return ProbePolicy(self.net, self.stats, self.keys.index(column.key), self.proprio)
+
+
+if __name__ == "__main__":
+    main()

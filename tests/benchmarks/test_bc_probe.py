@@ -1,0 +1,52 @@
+"""The behaviour-cloning probe's policy: the images it reads, and the chunk it executes in order."""
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from hab_aux.schema import ACTION_DIM, IMAGE_SIZE, QPOS_DIM
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bc_probe.py"
+
+
+def load_probe():
+    spec = importlib.util.spec_from_file_location("bc_probe", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def observation(rng):
+    s = IMAGE_SIZE
+    return {"head_rgb": rng.integers(0, 255, (s, s, 3), dtype=np.uint8), "hand_rgb": rng.integers(0, 255, (s, s, 3), dtype=np.uint8),
+            "head_depth": rng.integers(0, 5000, (s, s, 1), dtype=np.uint16), "hand_depth": rng.integers(0, 5000, (s, s, 1), dtype=np.uint16),
+            "qpos": rng.normal(size=QPOS_DIM).astype(np.float32)}  # fmt: skip
+
+
+def test_images_become_eight_channels_at_64_px():
+    probe, rng = load_probe(), np.random.default_rng(0)
+    steps = {k: v[None] for k, v in observation(rng).items()}
+    x = probe.image_input(steps)
+    assert x.shape == (1, 8, probe.RES, probe.RES)
+    assert float(x[:, :6].max()) <= 1.0 and float(x[:, 6:].max()) <= 2.0
+
+
+def test_policy_executes_the_first_actions_of_each_chunk_in_order():
+    probe, rng = load_probe(), np.random.default_rng(0)
+    torch.manual_seed(0)
+    net = probe.ProbeNet(columns=6).eval()
+    stats = {"action": np.stack([-np.ones(ACTION_DIM), np.ones(ACTION_DIM)]), "qpos": np.stack([-np.ones(12), np.ones(12)])}
+    policy = probe.ProbePolicy(net, stats, column=2, proprio=True)
+    obs = observation(rng)
+    first, second, third = (policy.select_action(obs, "") for _ in range(3))
+    steps = {k: np.asarray(obs[k])[None] for k in probe.IMAGES}
+    q = probe.scale(obs["qpos"][3:], stats["qpos"])
+    with torch.no_grad():
+        chunk = net(probe.image_input(steps), torch.from_numpy(q)[None], torch.tensor([2]))[0].numpy()
+    assert probe.EXECUTE == 2
+    np.testing.assert_allclose(first, np.clip(chunk[0], -1, 1), atol=1e-6)
+    np.testing.assert_allclose(second, np.clip(chunk[1], -1, 1), atol=1e-6)
+    np.testing.assert_allclose(third, np.clip(chunk[0], -1, 1), atol=1e-6)  # re-planned from the same observation
+    assert first.dtype == np.float32 and first.shape == (ACTION_DIM,)
