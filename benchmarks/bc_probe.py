@@ -30,6 +30,7 @@ from hab_aux.eval.harness import evaluate_task  # noqa: E402
 from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE  # noqa: E402
 from hab_aux.store import open_dataset  # noqa: E402
 from hab_aux.tasks import column_key, get_task, select_columns  # noqa: E402
+from hab_aux.train.model.processor import proprio_of  # noqa: E402
 
 RES, CHUNK, EXECUTE, BATCH = 64, 8, 2, 64
 IMAGES = ("head_rgb", "hand_rgb", "head_depth", "hand_depth")
@@ -89,7 +90,7 @@ class ProbePolicy:
     def select_action(self, observation, instruction: str) -> np.ndarray:
         if not self.queue:
             steps = {k: np.asarray(observation[k])[None] for k in IMAGES}
-            q = scale(np.asarray(observation["qpos"])[list(QPOS_NO_BASE)], self.stats["qpos"]) * self.proprio
+            q = scale(proprio_of(observation["qpos"]), self.stats["qpos"]) * self.proprio
             with torch.no_grad():
                 a = self.net(image_input(steps), torch.from_numpy(q)[None], torch.tensor([self.column]))[0].numpy()
             low, high = self.stats["action"]
