@@ -11,6 +11,7 @@ import torch
 
 from hab_aux import success as rules
 from hab_aux.generate.envs.episodes import JOINT_RANGES, EpisodePlan, plan_episode
+from hab_aux.generate.world.goal_marker import build_goal_marker, marker_position
 from hab_aux.generate.world.home import build_home
 from hab_aux.generate.world.layout import sample_layout
 from hab_aux.generate.world.objects import SPECS
@@ -79,6 +80,9 @@ class HabAuxSubtaskEnv(BaseEnv):
             "fridge": _merge_links([h.fridge.links_map["fridge_handle"] for h in self.homes], "fridge_handle"),
             "drawer": _merge_links([h.counter.links_map["drawer_handle"] for h in self.homes], "drawer_handle"),
         }
+        self.goal_marker = None
+        if SUBTASKS[self.subtask].to_goal:
+            self.goal_marker = Actor.merge([build_goal_marker(self.scene, i) for i in range(self.num_envs)], name="goal_marker")
 
     def _load_lighting(self, options: dict):
         self.scene.set_ambient_light(list(sample_layout(self.layout_seeds[0]).ambient))
@@ -108,6 +112,9 @@ class HabAuxSubtaskEnv(BaseEnv):
             self._put_in_gripper()
         self.cumulative_force = torch.zeros(self.num_envs, device=self.device)
         self.goal_pos = torch.as_tensor(np.array([p.goal or (0.0, 0.0, 0.0) for p in self.plans]), device=self.device, dtype=torch.float32)
+        if self.goal_marker is not None:
+            at = np.array([marker_position(p.goal) for p in self.plans])
+            self.goal_marker.set_pose(Pose.create_from_pq(torch.as_tensor(at, device=self.device, dtype=torch.float32)))
 
     def _set_joint_fractions(self):
         for name, art in (("fridge", self.fridge), ("drawer", self.counter)):

@@ -12,7 +12,7 @@ import sapien
 
 from mani_skill.utils.building.actor_builder import ActorBuilder
 
-_Z_AXIS = [np.cos(np.pi / 4), 0, -np.sin(np.pi / 4), 0]  # turns SAPIEN's x-axis cylinders upright
+UPRIGHT = [np.cos(np.pi / 4), 0, -np.sin(np.pi / 4), 0]  # turns SAPIEN's x-axis cylinders upright
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def _material(color):
 
 
 def _cyl(b: ActorBuilder, radius, height, z0, mat, xy=(0, 0)):
-    pose = sapien.Pose([xy[0], xy[1], z0 + height / 2], _Z_AXIS)
+    pose = sapien.Pose([xy[0], xy[1], z0 + height / 2], UPRIGHT)
     b.add_cylinder_collision(pose, radius=radius, half_length=height / 2)
     b.add_cylinder_visual(pose, radius=radius, half_length=height / 2, material=mat)
 
@@ -75,7 +75,7 @@ def _shapes(b: ActorBuilder, category: str, mat) -> None:
     elif category == "apple":
         _sphere(b, 0.0375, [0, 0, 0.0375], mat)
     elif category == "pear":  # an upright capsule: one grasp width from bottom to top
-        pose = sapien.Pose([0, 0, 0.05], _Z_AXIS)
+        pose = sapien.Pose([0, 0, 0.05], UPRIGHT)
         b.add_capsule_collision(pose, radius=0.031, half_length=0.019)
         b.add_capsule_visual(pose, radius=0.031, half_length=0.019, material=mat)
     elif category == "can":

@@ -81,6 +81,19 @@ def test_place_starts_grasped(envs):
         assert obs["is_grasped"][0] and not result.success[0]
 
 
+def test_place_goal_is_drawn_where_success_is_measured(envs):
+    """Without the marker the goal is in no observation (the base starts beside it)."""
+    place = envs["Place"].unwrapped
+    for seed in range(3):
+        obs, _ = envs["Place"].reset([TRAIN + seed], [seed])
+        marker = place.goal_marker.pose.p[0].numpy()
+        np.testing.assert_allclose(marker[:2], place.goal_pos[0, :2].numpy(), atol=1e-5)
+        marker_id = int(place.goal_marker.per_scene_id[0])
+        seen = (obs["head_seg"] == marker_id).sum() + (obs["hand_seg"] == marker_id).sum()
+        assert seen > 20, f"goal marker unseen, layout {TRAIN + seed}"
+    assert all(envs[c.name].unwrapped.goal_marker is None for c in COLUMNS if c.subtask != "place")
+
+
 def test_letting_go_at_the_start_does_not_place(envs):
     """Place starts beside the goal: an object let go from the rest pose lands outside its radius
     (before, 7 of 10 val episodes were won that way by a policy that only opened the gripper)."""
