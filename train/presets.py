@@ -162,39 +162,65 @@ def _parse(raw: str, current):
     return raw
 
 
-def _set(obj, path: list[str], raw: str, full: str):
-    head, rest = path[0], path[1:]
+def _apply(obj, items: list[tuple[list[str], str, str]]):
+    """Apply (path, raw value, assignment) items under `obj`. Items that reach the same record are
+    applied to it together, so a record validates once, with all its new values (action.chunk=1
+    and action.execute=1 work in either order)."""
     if isinstance(obj, tuple) and obj and hasattr(obj[0], "name"):  # a table keyed by name (decoders, stages)
-        names = [x.name for x in obj]
-        choose(f"name in {full!r}", head, names)
-        i = names.index(head)
-        if not rest:
-            raise UserError(f"{full!r}: name a field of {head!r}")
-        return obj[:i] + (_set(obj[i], rest, raw, full),) + obj[i + 1 :]
+        names, out = [x.name for x in obj], list(obj)
+        for head, sub in _by_head(items).items():
+            choose(f"name in {sub[0][2]!r}", head, names)
+            if any(not path for path, _, _ in sub):
+                raise UserError(f"{sub[0][2]!r}: name a field of {head!r}")
+            i = names.index(head)
+            out[i] = _apply(out[i], sub)
+        return tuple(out)
     if isinstance(obj, dict):  # a component's `arch` config: keys it has, values of their type
-        choose(f"key in {full!r}", head, obj)
-        if rest:
-            raise UserError(f"{full!r}: {head!r} is a value, not a table")
-        return {**obj, head: _parse(raw, obj[head])}
+        out = dict(obj)
+        for head, sub in _by_head(items).items():
+            choose(f"key in {sub[0][2]!r}", head, obj)
+            for path, raw, full in sub:
+                if path:
+                    raise UserError(f"{full!r}: {head!r} is a value, not a table")
+                out[head] = _parse(raw, obj[head])
+        return out
     if not dataclasses.is_dataclass(obj):
-        raise UserError(f"{full!r}: cannot descend into {type(obj).__name__}")
-    fields = [f.name for f in dataclasses.fields(obj)]
-    choose(f"config field in {full!r}", head, fields)
-    value = getattr(obj, head)
-    if not rest and head == "pretrained" and raw.lower() == "null":  # random init from the component's arch config
-        return dataclasses.replace(obj, pretrained=None)
-    if not rest and isinstance(value, PretrainedSpec) and raw.lower() == "null":  # drop a vision encoder
-        return dataclasses.replace(obj, **{head: None})
-    new = _set(value, rest, raw, full) if rest else _parse(raw, value)
-    return dataclasses.replace(obj, **{head: new})
+        raise UserError(f"{items[0][2]!r}: cannot descend into {type(obj).__name__}")
+    fields, changes = [f.name for f in dataclasses.fields(obj)], {}
+    for head, sub in _by_head(items).items():
+        choose(f"config field in {sub[0][2]!r}", head, fields)
+        value = getattr(obj, head)
+        for path, raw, full in sub:  # a whole-field value first, then what goes below it
+            if not path:
+                value = _leaf(obj, head, value, raw)
+        deeper = [item for item in sub if item[0]]
+        changes[head] = _apply(value, deeper) if deeper else value
+    return dataclasses.replace(obj, **changes)
+
+
+def _leaf(obj, head: str, value, raw: str):
+    if head == "pretrained" and raw.lower() == "null":  # random init from the component's arch config
+        return None
+    if isinstance(value, PretrainedSpec) and raw.lower() == "null":  # drop a vision encoder
+        return None
+    return _parse(raw, value)
+
+
+def _by_head(items):
+    """Group (path, raw, full) items by their path's first name, stripping it."""
+    groups: dict[str, list] = {}
+    for path, raw, full in items:
+        groups.setdefault(path[0], []).append((path[1:], raw, full))
+    return groups
 
 
 def override(cfg: SGVLAConfig, assignments: list[str]) -> SGVLAConfig:
     """Apply "a.b.c=value" assignments; tables of named specs are indexed by name
     (e.g. "decoders.grasp.enabled=false", "inputs.cameras=head", "flow.enabled=true")."""
+    items = []
     for item in assignments:
         if "=" not in item:
             raise UserError(f"override {item!r} must look like key.path=value")
         key, raw = item.split("=", 1)
-        cfg = _set(cfg, key.strip().split("."), raw.strip(), item)
-    return cfg
+        items.append((key.strip().split("."), raw.strip(), item))
+    return _apply(cfg, items) if items else cfg

@@ -40,6 +40,10 @@ def test_overrides():
     assert get_preset("small").vision.dinov2.arch["patch_size"] == 32
     off = override(get_preset("small"), ["inputs.proprio=false", "flow.state=false"])  # in either order
     assert off == override(get_preset("small"), ["flow.state=false", "inputs.proprio=false"]) and not off.flow.state
+    one = ["action.chunk=1", "action.execute=1"]  # alone, chunk=1 < the preset's execute=2 is invalid
+    assert override(get_preset("small"), one) == override(get_preset("small"), one[::-1])
+    assert override(get_preset("small"), one).action.chunk == 1
+    assert override(get_preset("tiny"), ["inputs.history=4", "inputs.history=2"]).inputs.history == 2  # the last wins
     random = override(get_preset("sgvla-1.3b"), ["vision.dinov2.pretrained=null", "llm.model.pretrained=null"])
     assert random.vision.dinov2.pretrained is None and random.llm.model.pretrained is None  # built from arch
     assert random.vision.dinov2.arch == get_preset("sgvla-1.3b").vision.dinov2.arch
