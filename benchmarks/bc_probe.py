@@ -30,6 +30,7 @@ from hab_aux.eval.harness import evaluate_task  # noqa: E402
 from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE  # noqa: E402
 from hab_aux.store import open_dataset  # noqa: E402
 from hab_aux.tasks import column_key, get_task, select_columns  # noqa: E402
+from hab_aux.train.model.action_tokenizer import ActionStats, ProprioStats  # noqa: E402
 from hab_aux.train.model.processor import proprio_of  # noqa: E402
 
 RES, CHUNK, EXECUTE, BATCH = 64, 8, 2, 64
@@ -43,10 +44,6 @@ def image_input(steps: dict) -> torch.Tensor:
     depth = np.concatenate([steps["head_depth"], steps["hand_depth"]], -1).astype(np.float32) / DEPTH_SCALE
     x = torch.from_numpy(np.concatenate([rgb, np.clip(depth, 0, 2)], -1)).permute(0, 3, 1, 2)
     return F.interpolate(x, size=(RES, RES), mode="area").half()
-
-
-def scale(x: np.ndarray, q: np.ndarray) -> np.ndarray:
-    return np.clip(2 * (x - q[0]) / np.maximum(q[1] - q[0], 1e-6) - 1, -1, 1).astype(np.float32)
 
 
 class ProbeNet(nn.Module):
@@ -90,11 +87,10 @@ class ProbePolicy:
     def select_action(self, observation, instruction: str) -> np.ndarray:
         if not self.queue:
             steps = {k: np.asarray(observation[k])[None] for k in IMAGES}
-            q = scale(proprio_of(observation["qpos"]), self.stats["qpos"]) * self.proprio
+            q = self.stats["qpos"].normalize(proprio_of(observation["qpos"])) * self.proprio
             with torch.no_grad():
                 a = self.net(image_input(steps), torch.from_numpy(q)[None], torch.tensor([self.column]))[0].numpy()
-            low, high = self.stats["action"]
-            self.queue.extend(np.clip((a[:EXECUTE] + 1) / 2 * (high - low) + low, -1, 1).astype(np.float32))
+            self.queue.extend(np.clip(self.stats["action"].unnormalize(a[:EXECUTE]), -1, 1))
         return self.queue.popleft()
 
 
@@ -110,9 +106,9 @@ def main() -> None:
     task, paths = get_task("SetTable"), args.data.split(",")
     keys = [c.key for c in select_columns(task, None)]
     images, qpos, actions, columns, ends = load(paths, keys)
-    stats = {"action": np.quantile(actions, [0.01, 0.99], 0), "qpos": np.quantile(qpos, [0.01, 0.99], 0)}
-    target = torch.from_numpy(scale(actions, stats["action"]))
-    state = torch.from_numpy(scale(qpos, stats["qpos"]) * (not args.no_proprio))
+    stats = {"action": ActionStats.from_data(actions), "qpos": ProprioStats.from_data(qpos)}
+    target = torch.from_numpy(stats["action"].normalize(actions))
+    state = torch.from_numpy(stats["qpos"].normalize(qpos) * (not args.no_proprio))
     column = torch.from_numpy(columns).long()
     last = np.repeat(ends[1:], np.diff(ends)) - 1  # each step's episode's last step: chunks are padded with it
     future = np.minimum(np.arange(len(target))[:, None] + np.arange(CHUNK), last[:, None])

@@ -37,12 +37,13 @@ def test_policy_executes_the_first_actions_of_each_chunk_in_order():
     probe, rng = load_probe(), np.random.default_rng(0)
     torch.manual_seed(0)
     net = probe.ProbeNet(columns=6).eval()
-    stats = {"action": np.stack([-np.ones(ACTION_DIM), np.ones(ACTION_DIM)]), "qpos": np.stack([-np.ones(12), np.ones(12)])}
+    stats = {"action": probe.ActionStats(-np.ones(ACTION_DIM), np.ones(ACTION_DIM)),
+             "qpos": probe.ProprioStats(-np.ones(12), np.ones(12))}  # fmt: skip
     policy = probe.ProbePolicy(net, stats, column=2, proprio=True)
     obs = observation(rng)
     first, second, third = (policy.select_action(obs, "") for _ in range(3))
     steps = {k: np.asarray(obs[k])[None] for k in probe.IMAGES}
-    q = probe.scale(obs["qpos"][3:], stats["qpos"])
+    q = stats["qpos"].normalize(obs["qpos"][3:])
     with torch.no_grad():
         chunk = net(probe.image_input(steps), torch.from_numpy(q)[None], torch.tensor([2]))[0].numpy()
     assert probe.EXECUTE == 2
