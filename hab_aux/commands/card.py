@@ -26,7 +26,10 @@ LABELS = """\
 - `is_grasped`: `agent.is_grasping(target, max_angle=30)`.
 - `base_pose`: `agent.base_link.pose` reduced to (x, y, yaw) in the world frame.
 - `target_pose`, `tcp_pose`: `base_link.pose.inv() * pose`, xyz + wxyz quaternion.
-- `success`: the subtask's success rule (mshab.md) at the episode's last step."""
+- `success`: the subtask's success rule (mshab.md) at the episode's last step.
+- Place scenes draw the goal on its receptacle, a flat white-and-red disc that nothing collides with
+  and that has its own id in `*_seg` (from 2026-11-30; MS-HAB gives its policies the goal position as
+  state instead)."""
 
 
 def _table(rows: list[list[str]], header: list[str]) -> str:
