@@ -122,7 +122,7 @@ def main() -> None:
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        step, losses = step + 1, [*losses[-199:], float(loss)]
+        step, losses = step + 1, [*losses[-199:], loss.item()]
     net.eval()
     factory = _Factory(net, stats, keys, not args.no_proprio)
     config = EvalConfig(episodes=args.episodes, episodes_from=Path(paths[0]))
@@ -135,7 +135,7 @@ def main() -> None:
         "| " + " | ".join(f"{r.successes}/{len(r.episodes)}" for r in rows) + f" | {np.mean([r.success_rate for r in rows]):.2f} |",
     ])  # fmt: skip
     flags = " --no-proprio" if args.no_proprio else ""
-    record(f"Behaviour-cloning probe{' (proprio off)' if args.no_proprio else ''}",
+    record(f"Behaviour-cloning probe, {args.minutes:g} minutes{' (proprio off)' if args.no_proprio else ''}",
            f"python benchmarks/bc_probe.py --data {args.data} --minutes {args.minutes:g} --episodes {args.episodes}{flags}", body)
     print(body)
 
