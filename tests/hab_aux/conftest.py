@@ -4,11 +4,16 @@ from pathlib import Path
 
 import pytest
 
-from hab_aux.store import ShardWriter
+from hab_aux.store import ShardWriter, codecs
 from hab_aux.store.synthetic import synthetic_episode
 
 # Lengths chosen so episodes straddle shard-file boundaries (SHARD_STEPS = 200) and inner chunks.
 LENGTHS = (73, 130, 41, 96, 55)
+# The kinds an image codec can hold (uint8 RGB, uint16 depth), each stored one frame per inner chunk.
+IMAGE_CODECS = {
+    "rgb": {"id": "imagecodecs_webp", "lossless": True, "method": 0},
+    "depth": {"id": "imagecodecs_jpegxl", "lossless": True, "effort": 2},
+}
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +37,11 @@ def write_dataset(root: Path, episodes, shards: int = 1, task: str = "SetTable")
 def dataset(tmp_path_factory, episodes) -> Path:
     """One dataset folder with all five episodes in one shard; tests must not modify it."""
     return write_dataset(tmp_path_factory.mktemp("ds") / "one", episodes)
+
+
+@pytest.fixture(scope="session")
+def image_codec_dataset(tmp_path_factory, episodes) -> Path:
+    """The first three episodes with RGB and depth stored by image codecs (IMAGE_CODECS); read-only."""
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(codecs, "FRAME_CODECS", IMAGE_CODECS)
+        return write_dataset(tmp_path_factory.mktemp("ds") / "image-codecs", episodes[:3])
