@@ -9,6 +9,7 @@ Without --dataset it measures synthetic rendered-like episodes and says so.
 """
 
 import argparse
+import os
 import shutil
 import sys
 import tempfile
@@ -80,7 +81,9 @@ def main() -> None:
         h5_rate = len(batches) * args.batch / (time.perf_counter() - t)
 
         source = f"{args.dataset} (first {ours.num_episodes} episodes)" if args.dataset else f"{ours.num_episodes} synthetic episodes (not rendered)"
-        body = f"""Data: {source}, {steps} transitions.
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        body = f"""Data: {source}, {steps} transitions. Load average when it finished: {load} (samples/s are
+comparable only between runs at a similar load).
 
 | figure | ours | MS-HAB h5 gzip-5 | ratio | goal |
 |---|---|---|---|---|
