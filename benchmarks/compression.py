@@ -12,7 +12,8 @@ they are. Image codecs take unsigned pixels, so instance ids (int16) are given t
 and the bool masks as uint8 (a view: the same bits). Every chunk is decoded and compared bit for
 bit with the original frames; a codec that does not give them back exactly is listed as "not
 lossless". Times are wall clock, one thread, the best of `--repeat` passes. `*` marks what
-hab_aux/store/codecs.py stores that kind with.
+hab_aux/store/codecs.py stores that kind with by default (`habaux generate --depth-codec jpegxl`
+stores depth with JPEG-XL lossless, effort 7, instead).
 """
 
 import argparse
@@ -107,7 +108,7 @@ def _chunks(windows: list[np.ndarray], steps: int, kind: str, chain) -> list[np.
 
 def kind_table(kind: str, windows: list[np.ndarray], repeat: int) -> tuple[list[str], float, float]:
     """Markdown rows of one kind; bytes per frame of schema 2's codec and of the stored one."""
-    stored, stored_steps = codecs.stored_chain(f"{schema.CAMERAS[0]}_{kind}")
+    stored, stored_steps = codecs.stored_chain(f"{schema.CAMERAS[0]}_{kind}", codecs.DEFAULT_DEPTH_CODEC)
     rows, sizes = [], {}
     for name, steps, kinds, chain in CANDIDATES:
         if kinds is not None and kind not in kinds:

@@ -13,20 +13,27 @@ generated (provisional: they compare within the table only).
   1-7, JPEG-LS, PNG, WebP, QOI, LERC, HTJ2K, JPEG 2000), one frame per chunk, loses on RGB (best:
   WebP lossless 3,221 B at 8 ms vs 3,056 B at 0.35 ms), on instance ids (JPEG-XL-7 459 B vs 365 B)
   and on masks (46 B vs 22 B). So rgb, seg and mask stay zstd-9 over IMAGE_CHUNK steps.
-- depth (uint16 mm), 5,316 B per frame with zstd-9 over 10 steps, is where 2-D prediction pays:
-  JPEG-XL lossless 3,031 B at effort 7 (0.57x), 3,631 B at effort 4, 4,142 B at effort 2; but
-  effort 7 encodes in 5.7 ms per frame against 0.37 ms, and recording has no time to spare (its
-  goal is 0.9x of bare stepping; a step of bare stepping is about 62 ms). DELTA_KINDS: numcodecs'
-  Delta before the same zstd-9 (each value minus its left neighbour: row prediction, which keeps
-  zstd's reach into the earlier frames) gives 3,767 B (0.71x) at 0.37 ms encode and 0.05 ms decode
-  per frame, smaller than JPEG-XL below effort 4 at a fraction of its cost. Depth with JPEG-XL is
-  one line away (FRAME_CODECS, the image-codec path: store/image_codec.py, one frame per inner
-  chunk) when bytes matter more than encode time.
-- Whole store, `python benchmarks/storage_loading.py --dataset data/SetTable-240 --episodes 40`
-  (the first 40 episodes, all of them Pick): 13,050 bytes per transition with schema 3 against
-  14,047 with schema 2 (same command at commit 68f1ee7), 0.71x vs 0.76x of MS-HAB-style h5. Random-access samples/s, run back to back on the
-  busy machine: 680 vs 942 (5.7x vs 7.9x h5py; goal 3x). The fast reader decodes a delta chunk
-  only up to the last step it needs (a running sum), but that sum is what the reader pays for.
+- depth (uint16 mm), 5,316 B per frame with zstd-9 over 10 steps, is where 2-D prediction pays,
+  and `habaux generate --depth-codec` chooses between the two ends of the trade-off
+  (DEPTH_CODECS; one value per store, kept in its attributes):
+  - `delta-zstd` (the default): numcodecs' Delta before the same zstd-9 over 10 steps (each value
+    minus its left neighbour: row prediction, which keeps zstd's reach into the earlier frames):
+    3,767 B (0.71x) at 0.37 ms encode and 0.05 ms decode per frame;
+  - `jpegxl`: JPEG-XL lossless at effort 7, one frame per inner chunk through the image-codec path
+    (store/image_codec.py): 3,031 B (0.57x), but 5.7 ms encode and 1.0 ms decode per frame. Two
+    frames per recorded step add about 11 ms to a step of bare stepping of about 62 ms (16.1
+    steps/s, section "Generation (expert policy)"), where recording's goal is 0.9x of bare
+    stepping (not measured end to end with jpegxl). Lower efforts cost less and gain less (3,631 B
+    at effort 4, 4,142 B at effort 2: no better than delta-zstd below effort 4, at several times
+    its cost), so they are not offered.
+- Whole store, `python benchmarks/storage_loading.py --dataset data/SetTable-240 --episodes 40
+  [--depth-codec jpegxl]` (the first 40 episodes, all of them Pick; sections "Storage and loading"
+  and "Storage and loading (--depth-codec jpegxl)", with bytes per key): 13,050 bytes per
+  transition with delta-zstd, 11,898 with jpegxl, 14,047 with schema 2 (the same command at
+  commit 68f1ee7): 0.71x, 0.65x and 0.76x of MS-HAB-style h5; none reaches the goal of 0.5x
+  (RGB is 5,343 B of a transition, depth 6,716 or 5,564). Random-access samples/s against h5py, the readers
+  taking turns at niceness 19 on the busy machine: 5.7x with delta-zstd (the fast reader decodes a
+  delta chunk only up to the last step it needs, a running sum), 3.0x with jpegxl (goal 3x).
 
 Low-dimensional float32 keys (qpos, poses, action), measured on synthetic episodes by the earlier
 version of benchmarks/compression.py (commit 2aa6537, its table benchmarks/compression.md): ~50-60
@@ -65,11 +72,15 @@ SHARD_STEPS = 200  # steps per shard file: a multiple of both chunks, = MAX_EPIS
 EPISODE_CHUNK = 1024  # episodes per chunk of an episode-level array (tiny, unsharded)
 IMAGE_ZSTD_LEVEL = 9
 # Image kinds (a key without its camera) whose values go through numcodecs' Delta (each value
-# minus the one before it: its left neighbour in the row) before zstd.
+# minus the one before it: its left neighbour in the row) before zstd, unless an image codec holds them.
 DELTA_KINDS = ("depth",)
-# Image kinds stored instead one frame per inner chunk by an imagecodecs codec (its numcodecs
-# configuration), e.g. {"depth": {"id": "imagecodecs_jpegxl", "lossless": True, "effort": 7}}.
-FRAME_CODECS: dict[str, dict] = {}
+# `habaux generate --depth-codec`: None is DELTA_KINDS' filter before zstd over IMAGE_CHUNK steps;
+# a dict is the numcodecs configuration of an imagecodecs codec coding one frame per inner chunk.
+DEPTH_CODECS: dict[str, dict | None] = {
+    "delta-zstd": None,
+    "jpegxl": {"id": "imagecodecs_jpegxl", "lossless": True, "effort": 7},
+}
+DEFAULT_DEPTH_CODEC = "delta-zstd"
 
 
 def is_image(key: str) -> bool:
@@ -85,23 +96,31 @@ def _delta(key: str) -> zarr_numcodecs.Delta:
     return zarr_numcodecs.Delta(dtype=schema.FIELDS[key].numpy_dtype.newbyteorder("<").str)
 
 
-def stored_chain(key: str) -> tuple[list[numcodecs.abc.Codec], int]:
+def _frame_codec(key: str, depth_codec: str) -> ImageCodec | None:
+    """The image codec that holds an image key one frame per inner chunk, if any."""
+    config = DEPTH_CODECS[depth_codec] if image_kind(key) == "depth" else None
+    return None if config is None else ImageCodec(codec=config)
+
+
+def stored_chain(key: str, depth_codec: str) -> tuple[list[numcodecs.abc.Codec], int]:
     """(the numcodecs codecs an image key's chunks go through, in order; steps per inner chunk),
-    without the checksum: what benchmarks/compression.py measures and marks as stored."""
-    kind = image_kind(key)
-    if kind in FRAME_CODECS:
-        return [ImageCodec(codec=FRAME_CODECS[kind]).numcodec], 1
-    delta = [numcodecs.get_codec(_delta(key).codec_config)] if kind in DELTA_KINDS else []
+    without the checksum, with `depth_codec` (one of DEPTH_CODECS): what benchmarks/compression.py
+    measures and marks as stored."""
+    frame_codec = _frame_codec(key, depth_codec)
+    if frame_codec is not None:
+        return [frame_codec.numcodec], 1
+    delta = [numcodecs.get_codec(_delta(key).codec_config)] if image_kind(key) in DELTA_KINDS else []
     return [*delta, numcodecs.Zstd(level=IMAGE_ZSTD_LEVEL)], IMAGE_CHUNK
 
 
-def step_array_spec(key: str) -> dict:
-    """Keyword arguments for zarr.create_array of one step key (shape set by the writer)."""
+def step_array_spec(key: str, depth_codec: str) -> dict:
+    """Keyword arguments for zarr.create_array of one step key (shape set by the writer);
+    `depth_codec` is one of DEPTH_CODECS."""
     shape = schema.FIELDS[key].shape
     spec = {"shards": (SHARD_STEPS, *shape)}
-    if is_image(key) and image_kind(key) in FRAME_CODECS:
-        serializer = ImageCodec(codec=FRAME_CODECS[image_kind(key)])
-        return spec | {"chunks": (1, *shape), "serializer": serializer, "compressors": [Crc32cCodec()]}
+    frame_codec = _frame_codec(key, depth_codec) if is_image(key) else None
+    if frame_codec is not None:
+        return spec | {"chunks": (1, *shape), "serializer": frame_codec, "compressors": [Crc32cCodec()]}
     if is_image(key):
         filters = [_delta(key)] if image_kind(key) in DELTA_KINDS else []
         compressors = [ZstdCodec(level=IMAGE_ZSTD_LEVEL), Crc32cCodec()]

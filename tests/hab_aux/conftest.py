@@ -4,16 +4,11 @@ from pathlib import Path
 
 import pytest
 
-from hab_aux.store import ShardWriter, codecs
+from hab_aux.store import ShardWriter
 from hab_aux.store.synthetic import synthetic_episode
 
 # Lengths chosen so episodes straddle shard-file boundaries (SHARD_STEPS = 200) and inner chunks.
 LENGTHS = (73, 130, 41, 96, 55)
-# The kinds an image codec can hold (uint8 RGB, uint16 depth), each stored one frame per inner chunk.
-IMAGE_CODECS = {
-    "rgb": {"id": "imagecodecs_webp", "lossless": True, "method": 0},
-    "depth": {"id": "imagecodecs_jpegxl", "lossless": True, "effort": 2},
-}
 
 
 @pytest.fixture(scope="session")
@@ -24,10 +19,10 @@ def episodes():
     return [synthetic_episode(seed, n, *spec) for seed, (n, spec) in enumerate(zip(LENGTHS, specs))]
 
 
-def write_dataset(root: Path, episodes, shards: int = 1, task: str = "SetTable") -> Path:
+def write_dataset(root: Path, episodes, shards: int = 1, task: str = "SetTable", **writer_options) -> Path:
     """Spread `episodes` round-robin over `shards` shard stores of one dataset folder."""
     generation = [{"command": f"habaux generate --shard {k}"} for k in range(shards)]
-    writers = [ShardWriter(root, k, task=task, generation=generation[k]) for k in range(shards)]
+    writers = [ShardWriter(root, k, task=task, generation=generation[k], **writer_options) for k in range(shards)]
     for i, (steps, meta) in enumerate(episodes):
         writers[i % shards].add_episode(steps, meta)
     return root
@@ -40,8 +35,6 @@ def dataset(tmp_path_factory, episodes) -> Path:
 
 
 @pytest.fixture(scope="session")
-def image_codec_dataset(tmp_path_factory, episodes) -> Path:
-    """The first three episodes with RGB and depth stored by image codecs (IMAGE_CODECS); read-only."""
-    with pytest.MonkeyPatch.context() as m:
-        m.setattr(codecs, "FRAME_CODECS", IMAGE_CODECS)
-        return write_dataset(tmp_path_factory.mktemp("ds") / "image-codecs", episodes[:3])
+def jpegxl_dataset(tmp_path_factory, episodes) -> Path:
+    """The first three episodes with depth stored by JPEG-XL (`--depth-codec jpegxl`); read-only."""
+    return write_dataset(tmp_path_factory.mktemp("ds") / "jpegxl", episodes[:3], depth_codec="jpegxl")

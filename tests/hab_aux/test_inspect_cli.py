@@ -94,7 +94,7 @@ def _inner_chunk(shard_file: Path, chunk: int, chunks_per_shard: int) -> tuple[i
 
 
 @pytest.mark.parametrize(
-    "which, key", [("dataset", "hand_depth"), ("dataset", "head_seg"), ("image_codec_dataset", "hand_depth")]
+    "which, key", [("dataset", "hand_depth"), ("dataset", "head_seg"), ("jpegxl_dataset", "hand_depth")]
 )
 def test_verify_names_a_corrupt_inner_chunk(request, tmp_path, which, key):
     """One flipped byte inside one inner chunk (delta + zstd, zstd, an image codec's frame) is found and named."""
@@ -113,9 +113,9 @@ def test_verify_names_a_corrupt_inner_chunk(request, tmp_path, which, key):
     assert result.exit_code == 1 and expected in result.output and "1 problem(s)" in result.output
 
 
-def test_verify_names_an_inner_chunk_the_codec_refuses(image_codec_dataset, tmp_path):
+def test_verify_names_an_inner_chunk_the_codec_refuses(jpegxl_dataset, tmp_path):
     """Bytes with a valid checksum that the image codec cannot decode are named too (the decode is checked)."""
-    copy = shutil.copytree(image_codec_dataset, tmp_path / "copy")
+    copy = shutil.copytree(jpegxl_dataset, tmp_path / "copy")
     shard_file = copy / "shards" / "shard-00000.zarr" / "head_depth" / "c" / "0" / "0" / "0" / "0"
     offset, nbytes = _inner_chunk(shard_file, 3, codecs.SHARD_STEPS)
     data = bytearray(shard_file.read_bytes())
