@@ -28,6 +28,18 @@ def write_mshab_h5(dataset, path: Path, episodes: int | None = None) -> Path:
     return path
 
 
+def key_bytes(path: Path) -> dict[str, int]:
+    """Stored (compressed) bytes of each of our keys that the h5 holds, summed over its trajectories."""
+    out = {f"{cam}_{m}": 0 for cam in CAMERA_NAMES for m in ("rgb", "depth")} | {"action": 0}
+    with h5py.File(path, "r") as f:
+        for group in f.values():
+            for cam, name in CAMERA_NAMES.items():
+                for m in ("rgb", "depth"):
+                    out[f"{cam}_{m}"] += group[f"obs/sensor_data/{name}/{m}"].id.get_storage_size()
+            out["action"] += group["actions"].id.get_storage_size()
+    return out
+
+
 class MSHABReader:
     """Random steps from an MS-HAB-style h5: what a training loader over those files does."""
 

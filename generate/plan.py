@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 from hab_aux.errors import UserError, choose
 from hab_aux.rollout import check_action_noise
+from hab_aux.store.codecs import DEFAULT_DEPTH_CODEC, DEPTH_CODECS
 from hab_aux.tasks import MAX_EPISODE_STEPS, Column, get_task, parse_subtasks, seed_range, select_columns
 
 MAX_ATTEMPTS = 64  # attempts per slot before the run stops with an error: the policy is broken there
@@ -35,6 +36,7 @@ class GenerateConfig:
     settle_steps: int = 10  # recorded after the success step, the policy holding still (hab_aux.rollout)
     action_noise: float = 0.0  # std of the Gaussian noise on executed actions; labels stay clean
     mshab_checkpoints: str | None = None  # the folder --policy mshab-rl reads (absolute), else None
+    depth_codec: str = DEFAULT_DEPTH_CODEC  # how the store codes depth: one of store.codecs.DEPTH_CODECS
 
     @classmethod
     def parse(cls, task: str, subtasks: str | None, **kwargs) -> "GenerateConfig":
@@ -42,6 +44,7 @@ class GenerateConfig:
         config = cls(task=the_task.name, subtasks=parse_subtasks(the_task, subtasks), **kwargs)
         seed_range(config.split)
         choose("world", config.world, WORLDS)
+        choose("depth codec", config.depth_codec, DEPTH_CODECS)
         if config.seed < 0:
             raise UserError(f"--seed must be >= 0, got {config.seed}")
         if not 1 <= config.max_steps <= MAX_EPISODE_STEPS:

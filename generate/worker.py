@@ -91,7 +91,7 @@ def _fill(job: WorkerJob, parent: int) -> dict:
     config = GenerateConfig.from_json(job.config)
     make_policy = policy_factory(config.policy, config.mshab_checkpoints)
     make_env = MAKE_ENV[config.world]
-    writer = ShardWriter(root, job.shard_id, task=config.task,
+    writer = ShardWriter(root, job.shard_id, task=config.task, depth_codec=config.depth_codec,
                          generation={"config": config.to_json(), "command": job.command})  # fmt: skip
     progress, report = Progress(command=job.command), progress_path(root, job.run_id, job.shard_id)
     report.parent.mkdir(parents=True, exist_ok=True)

@@ -15,7 +15,8 @@ about 52-58 KB per transition. This dataset keeps the same observations and acti
 names, image size, depth in millimetres, 15-D qpos, 13-D `pd_joint_delta_pos` action) and adds,
 recorded at generation time: the base pose (x, y, yaw), the target and TCP poses relative to the
 base, the grasp flag, per-camera instance segmentation and the target's binary mask. Everything is
-stored losslessly (zstd / blosc-zstd in sharded zarr v3), with per-chunk crc32c checksums."""
+stored losslessly in sharded zarr v3 (zstd / blosc-zstd; depth with JPEG-XL if generated with
+`--depth-codec jpegxl`), with per-chunk crc32c checksums."""
 
 LABELS = """\
 ## Label definitions

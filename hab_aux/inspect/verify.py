@@ -1,7 +1,9 @@
 """Check a dataset folder against the schema and its manifest, reading every committed chunk.
 
 zarr reads a missing chunk file as fill values without complaint, so files are counted
-explicitly; corruption inside a file is caught by the crc32c that ends every codec chain.
+explicitly; corruption inside a file is caught by the crc32c that ends every codec chain. A step
+array's shard file is checked inner chunk by inner chunk (fastread.StepReader.check_shard), so a
+problem names the file, the inner chunk and the steps it holds.
 """
 
 import json
@@ -12,6 +14,7 @@ import zarr
 
 from hab_aux import schema
 from hab_aux.store import layout
+from hab_aux.store.fastread import StepReader
 
 
 def verify_dataset(root: Path) -> list[str]:
@@ -21,8 +24,9 @@ def verify_dataset(root: Path) -> list[str]:
         return [f"{path}: missing"]
     manifest = json.loads(path.read_text())
     problems = []
-    if manifest.get("schema_version") != schema.SCHEMA_VERSION:
-        problems.append(f"manifest: schema version {manifest.get('schema_version')}, expected {schema.SCHEMA_VERSION}")
+    versions = manifest.get("schema_version")
+    if not set(versions if isinstance(versions, list) else [versions]) <= set(schema.READABLE_SCHEMA_VERSIONS):
+        problems.append(f"manifest: schema version {versions}, expected one of {list(schema.READABLE_SCHEMA_VERSIONS)}")
     listed = {e["path"]: e for e in manifest["shards"]}
     found = {s.relative_to(root).as_posix() for s in layout.find_shards(root)}
     problems += [f"{p}: listed in the manifest but missing" for p in sorted(set(listed) - found)]
@@ -49,8 +53,9 @@ def _verify_shard(shard: Path, entry: dict) -> list[str]:
             f"commit.json says {n_eps} / {n_steps} (a writer was killed after its commit, or is running: "
             "habaux inspect DATASET --rebuild-manifest)"
         )
-    if group.attrs.get("schema_version") != schema.SCHEMA_VERSION:
-        problems.append(f"schema version {group.attrs.get('schema_version')}, expected {schema.SCHEMA_VERSION}")
+    if group.attrs.get("schema_version") not in schema.READABLE_SCHEMA_VERSIONS:
+        version, readable = group.attrs.get("schema_version"), list(schema.READABLE_SCHEMA_VERSIONS)
+        problems.append(f"schema version {version}, expected one of {readable}")
     arrays = [(f.key, f, n_steps) for f in schema.STEP_FIELDS]
     arrays += [(f"{layout.META_GROUP}/{f.key}", f, n_eps) for f in schema.EPISODE_FIELDS]
     arrays += [(schema.EPISODE_ENDS, schema.Field(schema.EPISODE_ENDS, "int64", (), "meta", ""), n_eps)]
@@ -82,15 +87,23 @@ def _verify_array(
     if not dtype_ok or arr.shape[1:] != field.shape or arr.shape[0] < n:
         return [f"{name}: {arr.dtype}{arr.shape}, expected {field.dtype}({n}+, {field.shape})"], None
     step = arr.metadata.chunk_grid.chunk_shape[0]  # the shard (file) length along the leading axis
+    reader = None
+    if name in schema.STEP_KEYS:
+        try:
+            reader = StepReader(arr, shard / name, n)
+        except ValueError as err:
+            return [f"{name}: {err}"], None
     problems, values = [], []
     for i in range((n + step - 1) // step):
         key = arr.metadata.encode_chunk_key((i,) + (0,) * len(field.shape))
         if not (shard / name / key).is_file():
             problems.append(f"{name}: chunk file {key} missing (items {i * step}..{min(n, (i + 1) * step) - 1})")
-            continue
-        try:
-            values.append(arr[i * step : min(n, (i + 1) * step)])
-        except Exception as err:  # a checksum or decode failure: the chunk is corrupt
-            problems.append(f"{name}: chunk file {key} corrupt ({type(err).__name__}: {err})".splitlines()[0])
+        elif reader is not None:
+            problems += [f"{name}: chunk file {key}: {p}" for p in reader.check_shard(i, min(n, (i + 1) * step) - i * step)]
+        else:
+            try:
+                values.append(arr[i * step : min(n, (i + 1) * step)])
+            except Exception as err:  # a checksum or decode failure: the chunk is corrupt
+                problems.append(f"{name}: chunk file {key} corrupt ({type(err).__name__}: {err})".splitlines()[0])
     small = not problems and len(field.shape) == 0 and name not in schema.STEP_KEYS
     return problems, (np.concatenate(values) if values else np.zeros(0, expected)) if small else None

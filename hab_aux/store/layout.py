@@ -3,7 +3,7 @@
     DATASET/
       manifest.json                  schema version, tasks, shards with counts, generation info
       shards/shard-00003.zarr/       one zarr v3 group per writer (SLURM array task, Ray worker)
-        zarr.json                    group attrs: schema_version, task, generation
+        zarr.json                    group attrs: schema_version, task, depth_codec, generation
         commit.json                  {"num_episodes", "num_steps"}: the commit point
         head_rgb/ ... action/        one array per schema step key, leading axis = step
         episode_ends/                int64, exclusive end step of each episode

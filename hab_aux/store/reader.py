@@ -54,11 +54,10 @@ def _load_manifest(root: Path) -> dict:
     if not path.exists():
         raise UserError(f"{root} is not a hab-aux dataset: no {layout.MANIFEST}")
     manifest = json.loads(path.read_text())
-    if manifest.get("schema_version") != schema.SCHEMA_VERSION:
-        raise UserError(
-            f"{root} has schema version {manifest.get('schema_version')}, "
-            f"this hab-aux reads version {schema.SCHEMA_VERSION}"
-        )
+    versions = manifest.get("schema_version")
+    if not set(versions if isinstance(versions, list) else [versions]) <= set(schema.READABLE_SCHEMA_VERSIONS):
+        readable = " and ".join(map(str, schema.READABLE_SCHEMA_VERSIONS))
+        raise UserError(f"{root} has schema version {versions}, this hab-aux reads versions {readable}")
     for entry in manifest["shards"]:
         if not (root / entry["path"] / "zarr.json").exists():
             raise UserError(f"{root}: shard {entry['path']} listed in {layout.MANIFEST} is missing")
@@ -154,7 +153,7 @@ class Dataset:
 
 
 def open_dataset(paths: str | Path | list[str | Path]) -> Dataset:
-    """Open one dataset folder, or several as one concatenation (all with the same schema version)."""
+    """Open one dataset folder, or several as one concatenation (of any readable schema versions)."""
     roots = [Path(p) for p in (paths if isinstance(paths, (list, tuple)) else [paths])]
     if not roots:
         raise UserError("no dataset given")

@@ -27,7 +27,7 @@ import numpy as np
 import zarr
 
 from hab_aux import schema
-from hab_aux.errors import UserError
+from hab_aux.errors import UserError, choose
 from hab_aux.store import codecs, layout
 from hab_aux.store.durable import DurableLocalStore
 
@@ -69,29 +69,34 @@ class ShardWriter:
     One writer per shard (give each SLURM array task / Ray worker its own shard index); writers
     of different shards may share the dataset folder, the manifest is updated under a file lock.
     `generation` (e.g. {"command": ..., "config": ...}) is recorded in the shard and the manifest.
+    `depth_codec` (one of codecs.DEPTH_CODECS) is how the depth keys are stored; it is kept in the
+    shard's attributes, and resuming a shard made with another one is refused.
     """
 
-    def __init__(self, dataset: str | Path, shard: int = 0, *, task: str, generation: dict | None = None):
+    def __init__(self, dataset: str | Path, shard: int = 0, *, task: str, generation: dict | None = None,
+                 depth_codec: str = codecs.DEFAULT_DEPTH_CODEC):  # fmt: skip
+        choose("depth codec", depth_codec, codecs.DEPTH_CODECS)
         self.root = Path(dataset)
         self.path = self.root / layout.SHARDS_DIR / layout.shard_name(shard)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         commit = layout.read_commit(self.path)
         if commit["num_episodes"]:
             self.group = zarr.open_group(DurableLocalStore(self.path), mode="r+")
-            self._check_resumable(task)
+            self._check_resumable(task, depth_codec)
             self.arrays = self._open_arrays()
             self._truncate(commit["num_episodes"], commit["num_steps"])
         else:  # nothing committed: whatever a killed first episode left is discarded
-            self.group = self._create(task, generation or {})
+            self.group = self._create(task, generation or {}, depth_codec)
             self.arrays = self._open_arrays()
         self.num_episodes, self.num_steps = commit["num_episodes"], commit["num_steps"]
         layout.update_manifest_entry(self.root, self.path)
 
-    def _create(self, task: str, generation: dict) -> zarr.Group:
-        attrs = {"schema_version": schema.SCHEMA_VERSION, "task": task, "generation": generation}
+    def _create(self, task: str, generation: dict, depth_codec: str) -> zarr.Group:
+        attrs = {"schema_version": schema.SCHEMA_VERSION, "task": task, "depth_codec": depth_codec, "generation": generation}
         group = zarr.open_group(DurableLocalStore(self.path), mode="w", zarr_format=3, attributes=attrs)
         for f in schema.STEP_FIELDS:
-            group.create_array(f.key, shape=(0, *f.shape), dtype=f.numpy_dtype, **codecs.step_array_spec(f.key))
+            spec = codecs.step_array_spec(f.key, depth_codec)
+            group.create_array(f.key, shape=(0, *f.shape), dtype=f.numpy_dtype, **spec)
         meta = group.create_group(layout.META_GROUP)
         for f in schema.EPISODE_FIELDS:
             dtype = str if f.dtype == "str" else f.dtype
@@ -99,13 +104,16 @@ class ShardWriter:
         group.create_array(schema.EPISODE_ENDS, shape=(0,), dtype="int64", **codecs.episode_array_spec())
         return group
 
-    def _check_resumable(self, task: str) -> None:
+    def _check_resumable(self, task: str, depth_codec: str) -> None:
         attrs = self.group.attrs
         if attrs["schema_version"] != schema.SCHEMA_VERSION or attrs["task"] != task:
             raise UserError(
                 f"{self.path} holds task {attrs['task']} schema v{attrs['schema_version']}; "
                 f"cannot append task {task} schema v{schema.SCHEMA_VERSION} (use another shard index)"
             )
+        if attrs["depth_codec"] != depth_codec:
+            raise UserError(f"{self.path} stores depth with depth codec {attrs['depth_codec']}; cannot append with "
+                            f"{depth_codec} (use --depth-codec {attrs['depth_codec']} or another shard index)")  # fmt: skip
 
     def _open_arrays(self) -> dict[str, zarr.Array]:
         """Every array by its path in the group (config is not stored in the metadata, so reapply it)."""

@@ -99,6 +99,7 @@ def test_an_output_folder_of_another_task_is_refused_unless_overwrite(tmp_path):
         (["--policy", "oracle"], "unknown policy 'oracle'; valid: random, zero, release, expert"),
         (["--workers", "0"], "--workers must be in 1..100, got 0"),
         (["--shard-index", "2", "--num-shards", "2"], "--shard-index 2 must be in 0..1"),
+        (["--depth-codec", "png"], "unknown depth codec 'png'; valid: delta-zstd, jpegxl"),
     ],
 )
 def test_bad_input_is_refused_before_anything_is_written(tmp_path, args, message):

@@ -4,7 +4,9 @@ import pytest
 
 from hab_aux.errors import UserError
 from hab_aux.generate.plan import MAX_ATTEMPTS, GenerateConfig, attempt, owed_slots, slot_of
-from hab_aux.generate.run import Launch
+from hab_aux.generate.run import Launch, check_output
+from hab_aux.store import ShardWriter
+from hab_aux.store.synthetic import synthetic_episode
 from hab_aux.tasks import SPLIT_SEED_RANGES
 
 
@@ -73,8 +75,20 @@ def test_a_slot_that_always_fails_stops_with_an_error():
         (lambda: GenerateConfig.parse("SetTable", "open-oven"), "unknown subtask for SetTable 'open-oven'; valid: pick, place, open, "
                                                                  "close, open-fridge, open-drawer, close-fridge, close-drawer"),
         (lambda: config(max_steps=500), "--max-steps must be in 1..200, got 500"),
+        (lambda: config(depth_codec="png"), "unknown depth codec 'png'; valid: delta-zstd, jpegxl"),
     ],
 )
 def test_bad_input(call, message):
     with pytest.raises(UserError, match=message.replace("(", r"\(").replace(")", r"\)")):
         call()
+
+
+def test_the_depth_codec_is_part_of_the_dataset_config(tmp_path):
+    """Recorded with the shard; resuming into the same folder with another depth codec is refused."""
+    jpegxl = config(depth_codec="jpegxl")
+    assert GenerateConfig.from_json(jpegxl.to_json()) == jpegxl and config().depth_codec == "delta-zstd"
+    with ShardWriter(tmp_path, 0, task="SetTable", depth_codec="jpegxl", generation={"config": jpegxl.to_json()}) as w:
+        w.add_episode(*synthetic_episode(0, steps=3))
+    check_output(tmp_path, jpegxl, overwrite=False)  # the same options resume
+    with pytest.raises(UserError, match=r"holds a dataset made with other options \{'depth_codec': 'jpegxl'\}; use the same options"):
+        check_output(tmp_path, config(), overwrite=False)

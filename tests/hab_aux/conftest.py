@@ -19,10 +19,10 @@ def episodes():
     return [synthetic_episode(seed, n, *spec) for seed, (n, spec) in enumerate(zip(LENGTHS, specs))]
 
 
-def write_dataset(root: Path, episodes, shards: int = 1, task: str = "SetTable") -> Path:
+def write_dataset(root: Path, episodes, shards: int = 1, task: str = "SetTable", **writer_options) -> Path:
     """Spread `episodes` round-robin over `shards` shard stores of one dataset folder."""
     generation = [{"command": f"habaux generate --shard {k}"} for k in range(shards)]
-    writers = [ShardWriter(root, k, task=task, generation=generation[k]) for k in range(shards)]
+    writers = [ShardWriter(root, k, task=task, generation=generation[k], **writer_options) for k in range(shards)]
     for i, (steps, meta) in enumerate(episodes):
         writers[i % shards].add_episode(steps, meta)
     return root
@@ -32,3 +32,9 @@ def write_dataset(root: Path, episodes, shards: int = 1, task: str = "SetTable")
 def dataset(tmp_path_factory, episodes) -> Path:
     """One dataset folder with all five episodes in one shard; tests must not modify it."""
     return write_dataset(tmp_path_factory.mktemp("ds") / "one", episodes)
+
+
+@pytest.fixture(scope="session")
+def jpegxl_dataset(tmp_path_factory, episodes) -> Path:
+    """The first three episodes with depth stored by JPEG-XL (`--depth-codec jpegxl`); read-only."""
+    return write_dataset(tmp_path_factory.mktemp("ds") / "jpegxl", episodes[:3], depth_codec="jpegxl")

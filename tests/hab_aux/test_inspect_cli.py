@@ -6,7 +6,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import google_crc32c
+import numpy as np
 import pytest
+import zarr
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -14,7 +17,7 @@ from hab_aux import schema
 from hab_aux.cli import app
 from hab_aux.errors import UserError
 from hab_aux.inspect.verify import verify_dataset
-from hab_aux.store import open_dataset
+from hab_aux.store import codecs, open_dataset
 from tests.hab_aux.conftest import write_dataset
 
 runner = CliRunner()
@@ -76,11 +79,51 @@ def test_verify_finds_missing_and_truncated_chunks(dataset, tmp_path):
     depth.write_bytes(depth.read_bytes()[:-100])
     problems = verify_dataset(copy)
     assert any("head_rgb: chunk file c/1/0/0/0 missing" in p for p in problems), problems
-    assert any("hand_depth: chunk file c/0/0/0/0 corrupt" in p for p in problems), problems
+    assert any("hand_depth: chunk file c/0/0/0/0: shard index corrupt" in p for p in problems), problems
     result = runner.invoke(app, ["inspect", str(copy), "--verify"])
     assert result.exit_code == 1 and "2 problem(s)" in result.output
     with pytest.raises(OSError, match="checksum mismatch"):
         open_dataset(copy).steps([0], ("hand_depth",))
+
+
+def _inner_chunk(shard_file: Path, chunk: int, chunks_per_shard: int) -> tuple[int, int]:
+    """(offset, nbytes) of an inner chunk, from the index that ends a zarr v3 shard file."""
+    data = shard_file.read_bytes()
+    index = np.frombuffer(data[-(16 * chunks_per_shard + 4) : -4], "<u8").reshape(-1, 2)
+    return int(index[chunk][0]), int(index[chunk][1])
+
+
+@pytest.mark.parametrize(
+    "which, key", [("dataset", "hand_depth"), ("dataset", "head_seg"), ("jpegxl_dataset", "hand_depth")]
+)
+def test_verify_names_a_corrupt_inner_chunk(request, tmp_path, which, key):
+    """One flipped byte inside one inner chunk (delta + zstd, zstd, an image codec's frame) is found and named."""
+    copy = shutil.copytree(request.getfixturevalue(which), tmp_path / "copy")
+    arr = zarr.open_array(copy / "shards" / "shard-00000.zarr" / key, mode="r")
+    file_key, chunk_len = arr.metadata.encode_chunk_key((0,) * arr.ndim), arr.metadata.codecs[0].chunk_shape[0]
+    shard_file = copy / "shards" / "shard-00000.zarr" / key / file_key
+    offset, nbytes = _inner_chunk(shard_file, 3, codecs.SHARD_STEPS // chunk_len)
+    data = bytearray(shard_file.read_bytes())
+    data[offset + nbytes // 2] ^= 0xFF
+    shard_file.write_bytes(bytes(data))
+    items = f"{3 * chunk_len}..{4 * chunk_len - 1}"
+    expected = f"shards/shard-00000.zarr: {key}: chunk file {file_key}: inner chunk 3 (items {items}) corrupt (checksum mismatch)"
+    assert verify_dataset(copy) == [expected]
+    result = runner.invoke(app, ["inspect", str(copy), "--verify"])
+    assert result.exit_code == 1 and expected in result.output and "1 problem(s)" in result.output
+
+
+def test_verify_names_an_inner_chunk_the_codec_refuses(jpegxl_dataset, tmp_path):
+    """Bytes with a valid checksum that the image codec cannot decode are named too (the decode is checked)."""
+    copy = shutil.copytree(jpegxl_dataset, tmp_path / "copy")
+    shard_file = copy / "shards" / "shard-00000.zarr" / "head_depth" / "c" / "0" / "0" / "0" / "0"
+    offset, nbytes = _inner_chunk(shard_file, 3, codecs.SHARD_STEPS)
+    data = bytearray(shard_file.read_bytes())
+    body = b"\0" * (nbytes - 4)
+    data[offset : offset + nbytes] = body + np.uint32(google_crc32c.value(body)).tobytes()
+    shard_file.write_bytes(bytes(data))
+    (problem,) = verify_dataset(copy)
+    assert problem.startswith("shards/shard-00000.zarr: head_depth: chunk file c/0/0/0/0: inner chunk 3 (items 3..3) corrupt ("), problem
 
 
 def test_verify_finds_missing_and_unlisted_shards(tmp_path, episodes):
