@@ -1,21 +1,9 @@
 """The behaviour-cloning probe's policy: the images it reads, and the chunk it executes in order."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import torch
 
 from hab_aux.schema import ACTION_DIM, IMAGE_SIZE, QPOS_DIM
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "bc_probe.py"
-
-
-def load_probe():
-    spec = importlib.util.spec_from_file_location("bc_probe", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def observation(rng):
@@ -25,16 +13,16 @@ def observation(rng):
             "qpos": rng.normal(size=QPOS_DIM).astype(np.float32)}  # fmt: skip
 
 
-def test_images_become_eight_channels_at_64_px():
-    probe, rng = load_probe(), np.random.default_rng(0)
+def test_images_become_eight_channels_at_64_px(load_benchmark):
+    probe, rng = load_benchmark("bc_probe"), np.random.default_rng(0)
     steps = {k: v[None] for k, v in observation(rng).items()}
     x = probe.image_input(steps)
     assert x.shape == (1, 8, probe.RES, probe.RES)
     assert float(x[:, :6].max()) <= 1.0 and float(x[:, 6:].max()) <= 2.0
 
 
-def test_policy_executes_the_first_actions_of_each_chunk_in_order():
-    probe, rng = load_probe(), np.random.default_rng(0)
+def test_policy_executes_the_first_actions_of_each_chunk_in_order(load_benchmark):
+    probe, rng = load_benchmark("bc_probe"), np.random.default_rng(0)
     torch.manual_seed(0)
     net = probe.ProbeNet(columns=6).eval()
     stats = {"action": probe.ActionStats(-np.ones(ACTION_DIM), np.ones(ACTION_DIM)),

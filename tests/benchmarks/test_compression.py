@@ -1,27 +1,15 @@
 """The codec benchmark measures every candidate on frames of a store, checks each round trip, and
 marks the codec the store uses for each image kind."""
 
-import importlib.util
-import sys
-from pathlib import Path
-
 from hab_aux.store import ShardWriter, build_manifest
 from hab_aux.store.synthetic import synthetic_episode
 
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "compression.py"
 
-
-def test_every_kind_is_measured_losslessly_and_the_stored_codec_is_marked(tmp_path, monkeypatch):
+def test_every_kind_is_measured_losslessly_and_the_stored_codec_is_marked(tmp_path, run_benchmark):
     with ShardWriter(tmp_path / "data", 0, task="SetTable") as writer:
         writer.add_episode(*synthetic_episode(1, steps=12, task="SetTable", subtask="pick"))
     build_manifest(tmp_path / "data")
-    spec = importlib.util.spec_from_file_location("compression", SCRIPT)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
-    recorded = []
-    monkeypatch.setattr(bench, "record", lambda *args: recorded.append(args))  # results.md stays untouched
-    monkeypatch.setattr(sys, "argv", ["compression.py", "--dataset", str(tmp_path / "data"), "--windows", "1", "--repeat", "1"])
-    bench.main()
+    bench, recorded = run_benchmark("compression", "--dataset", str(tmp_path / "data"), "--windows", "1", "--repeat", "1")
     (section, command, body), = recorded
     assert section == "Image codecs" and "--windows 1" in command
     rows = [line for line in body.splitlines() if line.startswith("| ") and not line.startswith("| kind")]
