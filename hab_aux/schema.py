@@ -17,6 +17,14 @@ import numpy as np
 # 3: the same keys; depth goes through a delta filter before zstd (store/codecs.py), 0.71x the bytes.
 SCHEMA_VERSION = 3
 READABLE_SCHEMA_VERSIONS = (2, 3)  # what the reader opens: the keys are the same, only codecs differ
+
+
+def readable(version) -> bool:
+    """Whether this code reads a store of `version`: one number (a shard), or a manifest's list of
+    its shards' versions."""
+    return set(version if isinstance(version, list) else [version]) <= set(READABLE_SCHEMA_VERSIONS)
+
+
 IMAGE_SIZE = 128
 CAMERAS = ("head", "hand")  # fetch_head, fetch_hand
 ACTION_DIM = 13

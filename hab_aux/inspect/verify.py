@@ -25,7 +25,7 @@ def verify_dataset(root: Path) -> list[str]:
     manifest = json.loads(path.read_text())
     problems = []
     versions = manifest.get("schema_version")
-    if not set(versions if isinstance(versions, list) else [versions]) <= set(schema.READABLE_SCHEMA_VERSIONS):
+    if not schema.readable(versions):
         problems.append(f"manifest: schema version {versions}, expected one of {list(schema.READABLE_SCHEMA_VERSIONS)}")
     listed = {e["path"]: e for e in manifest["shards"]}
     found = {s.relative_to(root).as_posix() for s in layout.find_shards(root)}
@@ -53,7 +53,7 @@ def _verify_shard(shard: Path, entry: dict) -> list[str]:
             f"commit.json says {n_eps} / {n_steps} (a writer was killed after its commit, or is running: "
             "habaux inspect DATASET --rebuild-manifest)"
         )
-    if group.attrs.get("schema_version") not in schema.READABLE_SCHEMA_VERSIONS:
+    if not schema.readable(group.attrs.get("schema_version")):
         version, readable = group.attrs.get("schema_version"), list(schema.READABLE_SCHEMA_VERSIONS)
         problems.append(f"schema version {version}, expected one of {readable}")
     arrays = [(f.key, f, n_steps) for f in schema.STEP_FIELDS]

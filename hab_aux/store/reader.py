@@ -55,7 +55,7 @@ def _load_manifest(root: Path) -> dict:
         raise UserError(f"{root} is not a hab-aux dataset: no {layout.MANIFEST}")
     manifest = json.loads(path.read_text())
     versions = manifest.get("schema_version")
-    if not set(versions if isinstance(versions, list) else [versions]) <= set(schema.READABLE_SCHEMA_VERSIONS):
+    if not schema.readable(versions):
         readable = " and ".join(map(str, schema.READABLE_SCHEMA_VERSIONS))
         raise UserError(f"{root} has schema version {versions}, this hab-aux reads versions {readable}")
     for entry in manifest["shards"]:
