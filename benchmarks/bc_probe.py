@@ -1,6 +1,6 @@
 """A plain behaviour-cloning baseline: is the data learnable by *any* small policy, in closed loop?
 
-Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20] [--episodes 10] [--no-proprio]
+Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio]
 
 Not SG-VLA: a GroupNorm CNN on the four images (head and hand RGB and depth, area-resized to 64 px,
 stacked as 8 channels), the normalised joint positions and a one-hot of the column, regressing
@@ -14,7 +14,7 @@ second of `small`. If this fails in closed loop, the limit is the data, not SG-V
 import argparse
 import sys
 import time
-from collections import deque
+from collections import Counter, deque
 from pathlib import Path
 
 import numpy as np
@@ -98,8 +98,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True, help="comma-separated datasets; episodes come from the first")
     parser.add_argument("--minutes", type=float, default=20.0, help="training wall time")
+    parser.add_argument("--steps", type=int, help="train this many steps instead (the same fit on a busy machine)")
     parser.add_argument("--episodes", type=int, default=10, help="own training episodes per column, closed loop")
     parser.add_argument("--no-proprio", action="store_true", help="zero the joint-position input")
+    parser.add_argument("--qpos-noise", type=float, default=0.0,
+                        help="std of Gaussian noise on the normalised joint positions in training (against copying them)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(0)
@@ -115,29 +118,42 @@ def main() -> None:
     net, rng = ProbeNet(len(keys)), np.random.default_rng(0)
     optimizer = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=1e-4)
     started, step, losses = time.time(), 0, []
-    while time.time() - started < args.minutes * 60:
+    while step < args.steps if args.steps else time.time() - started < args.minutes * 60:
         b = rng.integers(0, len(target), BATCH)
         shift = tuple(int(s) for s in rng.integers(-2, 3, 2))  # random shift, 2 px at 64 (4 at 128)
-        loss = (net(torch.roll(images[b], shift, (2, 3)), state[b], column[b]) - target[future[b]]).abs().mean()
+        qpos = state[b] + args.qpos_noise * torch.randn_like(state[b]) * (not args.no_proprio)
+        loss = (net(torch.roll(images[b], shift, (2, 3)), qpos, column[b]) - target[future[b]]).abs().mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         step, losses = step + 1, [*losses[-199:], loss.item()]
+    minutes = (time.time() - started) / 60
     net.eval()
     factory = _Factory(net, stats, keys, not args.no_proprio)
     config = EvalConfig(episodes=args.episodes, episodes_from=Path(paths[0]))
     rows = evaluate_task(task, {"bc-probe": factory}, config)["bc-probe"]
     body = "\n".join([
-        f"Trained {args.minutes:g} min on one core: {step} steps of {BATCH} ({step * BATCH / len(target):.1f} passes over "
+        f"Trained {minutes:.0f} min on one core: {step} steps of {BATCH} ({step * BATCH / len(target):.1f} passes over "
         f"{len(target)} steps); training L1 (normalised, mean of the last 200 steps) {np.mean(losses):.3f}. "
-        f"Joint positions {'off' if args.no_proprio else 'on'}. Closed loop on {config.source}:", "",
+        f"Joint positions {'off' if args.no_proprio else 'on'}"
+        f"{f', with noise of std {args.qpos_noise:g} in training' if args.qpos_noise and not args.no_proprio else ''}. Closed loop on {config.source}:", "",
         "| " + " | ".join(r.column for r in rows) + " | mean |", "|" + "---:|" * (len(rows) + 1),
         "| " + " | ".join(f"{r.successes}/{len(r.episodes)}" for r in rows) + f" | {np.mean([r.success_rate for r in rows]):.2f} |",
+        "", "Failures: " + "; ".join(f"{r.column}: " + ", ".join(f"{why} ({n})" for why, n in reasons(r).most_common())
+                                     for r in rows if reasons(r)) + ".",
     ])  # fmt: skip
-    flags = " --no-proprio" if args.no_proprio else ""
-    record(f"Behaviour-cloning probe, {args.minutes:g} minutes{' (proprio off)' if args.no_proprio else ''}",
-           f"python benchmarks/bc_probe.py --data {args.data} --minutes {args.minutes:g} --episodes {args.episodes}{flags}", body)
+    size = f"{args.steps} steps, {args.data}" if args.steps else f"{args.minutes:g} minutes"
+    flags = (f"--steps {args.steps}" if args.steps else f"--minutes {args.minutes:g}") + " --no-proprio" * args.no_proprio
+    flags += f" --qpos-noise {args.qpos_noise:g}" if args.qpos_noise else ""
+    variant = " (proprio off)" * args.no_proprio + f" (qpos noise {args.qpos_noise:g})" * bool(args.qpos_noise)
+    record(f"Behaviour-cloning probe, {size}{variant}",
+           f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}", body)
     print(body)
+
+
+def reasons(row) -> Counter:
+    """How the column's failed episodes failed, most common first."""
+    return Counter(e.failure_reason for e in row.episodes if not e.success)
 
 
 class _Factory:

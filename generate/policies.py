@@ -1,5 +1,6 @@
 """Policies by name, for the dataset generator and the eval harness: random, zero, release, the
-privileged expert, and `mshab-rl` (MS-HAB's RL checkpoints on MS-HAB's envs: `envs/mshab_rl.py`).
+privileged expert, `expert-mid` (the expert with its per-episode choices fixed at their middle,
+`Expert.draw`), and `mshab-rl` (MS-HAB's RL checkpoints on MS-HAB's envs: `envs/mshab_rl.py`).
 
 A factory takes (env, sub-env index k, column) and returns a fresh policy for sub-env k.
 """
@@ -21,6 +22,12 @@ def _expert(env, k: int, column: Column) -> Policy:
     return make_expert(env, seed=k)
 
 
+def _expert_mid(env, k: int, column: Column) -> Policy:
+    from hab_aux.generate.experts import make_expert
+
+    return make_expert(env, seed=k, vary=False)
+
+
 def _random(env, k: int, column: Column) -> Policy:
     return RandomPolicy(seed=k)
 
@@ -34,7 +41,8 @@ def _release(env, k: int, column: Column) -> Policy:
 
 
 # Module-level functions, not lambdas: `eval --workers` sends factories to other processes.
-POLICY_FACTORIES: dict[str, PolicyFactory] = {"random": _random, "zero": _zero, "release": _release, "expert": _expert}
+POLICY_FACTORIES: dict[str, PolicyFactory] = {"random": _random, "zero": _zero, "release": _release, "expert": _expert,
+                                               "expert-mid": _expert_mid}
 POLICY_NAMES = (*POLICY_FACTORIES, MSHAB_RL)
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hab_aux.errors import UserError
+from hab_aux.generate.background_writer import BackgroundWriter
 from hab_aux.generate.plan import HOPELESS_AFTER, GenerateConfig, attempt, slot_of
 from hab_aux.store.layout import SHARDS_DIR, shard_name, write_json_atomic
 
@@ -82,21 +83,29 @@ def run_worker(job: WorkerJob) -> dict:
 
 
 def _fill(job: WorkerJob, parent: int) -> dict:
-    from hab_aux.generate.policies import policy_factory
-    from hab_aux.generate.envs import MAKE_ENV
-    from hab_aux.generate.recorder import record_batch
     from hab_aux.store import ShardWriter
 
     root = Path(job.root)
     config = GenerateConfig.from_json(job.config)
-    make_policy = policy_factory(config.policy, config.mshab_checkpoints)
-    make_env = MAKE_ENV[config.world]
     writer = ShardWriter(root, job.shard_id, task=config.task, depth_codec=config.depth_codec,
                          generation={"config": config.to_json(), "command": job.command})  # fmt: skip
     progress, report = Progress(command=job.command), progress_path(root, job.run_id, job.shard_id)
     report.parent.mkdir(parents=True, exist_ok=True)
     write_json_atomic(report, progress.to_json())
     first_attempts = [attempt(config, slot, r) for slot, r in sorted(job.next_attempt.items())]
+    with BackgroundWriter(writer) as sink:  # commits overlap the next rollouts
+        _fill_columns(job, parent, config, first_attempts, sink, progress, report)
+    return progress.to_json()
+
+
+def _fill_columns(job: WorkerJob, parent: int, config: GenerateConfig, first_attempts: list, sink: BackgroundWriter,
+                  progress: Progress, report: Path) -> None:  # fmt: skip
+    from hab_aux.generate.envs import MAKE_ENV
+    from hab_aux.generate.policies import policy_factory
+    from hab_aux.generate.recorder import record_batch
+
+    make_policy = policy_factory(config.policy, config.mshab_checkpoints)
+    make_env = MAKE_ENV[config.world]
     for column in config.columns:  # one env at a time: the worker's slots of this column
         pending = deque(a for a in first_attempts if a.column == column)
         if not pending:
@@ -114,7 +123,7 @@ def _fill(job: WorkerJob, parent: int) -> dict:
                     progress.simulated += episode.result.length
                     progress.succeeded += episode.result.success
                     if episode.result.success or config.keep_failures:
-                        writer.add_episode(episode.steps, episode.meta)
+                        sink.submit(episode.steps, episode.meta)
                         progress.kept += 1
                         progress.steps += episode.meta["length"]
                     if not episode.result.success:
@@ -127,4 +136,3 @@ def _fill(job: WorkerJob, parent: int) -> dict:
                                     f"({dict(progress.failures)}); leave {column.subtask} out (--subtasks) or add --keep-failures")  # fmt: skip
         finally:
             env.close()
-    return progress.to_json()

@@ -69,6 +69,6 @@ def check_mshab(task: str, columns: tuple[Column, ...], splits: tuple[str, ...])
 
 def require_non_expert(policies: list[str]) -> None:
     """The scripted experts plan from the procedural world's privileged state, which MS-HAB's envs lack."""
-    if "expert" in policies:
+    if {"expert", "expert-mid"} & set(policies):
         raise UserError(f"the scripted expert only runs in the procedural world; with --world mshab use --policy {MSHAB_RL} "
                         "(MS-HAB's own RL experts), random or zero, or a --checkpoint")  # fmt: skip

@@ -22,11 +22,11 @@ class DrawerExpert(HandleExpert):
     """What opening and closing share: the noise draws (both draw every value) and the retreat."""
 
     def start(self):
-        self.out = float(self.rng.uniform(0.10, 0.16))  # pre-grasp standoff
-        self.dz = float(self.rng.uniform(-0.015, 0.015))
-        self.depth = float(self.rng.uniform(-0.006, 0.006))
-        self.back = float(self.rng.uniform(0.05, 0.08))  # straight retreat before heading to rest
-        self.drive = float(self.rng.uniform(0.35, 0.45))  # base speed while pulling/pushing, m/s
+        self.out = float(self.draw(0.10, 0.16))  # pre-grasp standoff
+        self.dz = float(self.draw(-0.015, 0.015))
+        self.depth = float(self.draw(-0.006, 0.006))
+        self.back = float(self.draw(0.05, 0.08))  # straight retreat before heading to rest
+        self.drive = float(self.draw(0.35, 0.45))  # base speed while pulling/pushing, m/s
 
     def _retreat(self, obs):
         """Straight back off the handle, then on to rest."""

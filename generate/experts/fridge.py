@@ -25,17 +25,17 @@ class FridgeExpert(HandleExpert):
     def start(self):
         # Both experts draw every value, in this one order: the draws set the episode's noise
         # stream, which the IK's random restarts read on from, so each value keeps its place.
-        self.out = float(self.rng.uniform(0.08, 0.12))
-        self.dz = float(self.rng.uniform(-0.05, 0.05))
-        self.depth = float(self.rng.uniform(-0.005, 0.005))
-        self.step_angle = float(self.rng.uniform(0.022, 0.028))  # door angle per step at full pull speed
-        self.release_at = float(self.rng.uniform(1.22, 1.28))  # rad: success needs 1.18
-        self.sweep_r = float(self.rng.uniform(0.52, 0.6))  # hinge to the hand along the door, m
-        self.edge_gap = float(self.rng.uniform(0.14, 0.2))  # how far round the free edge the hand goes, m
-        self.hand_speed = float(self.rng.uniform(0.35, 0.45))  # m/s
-        self.pitch = float(self.rng.uniform(0.45, 0.6))  # rad the grasp's approach tilts down (nearer rest)
-        self.push_r = float(self.rng.uniform(0.56, 0.64))  # hinge to the pushing hand along the door, m
-        self.pull_to = float(self.rng.uniform(0.3, 0.36))  # rad: let go here, then push from the inner side
+        self.out = float(self.draw(0.08, 0.12))
+        self.dz = float(self.draw(-0.05, 0.05))
+        self.depth = float(self.draw(-0.005, 0.005))
+        self.step_angle = float(self.draw(0.022, 0.028))  # door angle per step at full pull speed
+        self.release_at = float(self.draw(1.22, 1.28))  # rad: success needs 1.18
+        self.sweep_r = float(self.draw(0.52, 0.6))  # hinge to the hand along the door, m
+        self.edge_gap = float(self.draw(0.14, 0.2))  # how far round the free edge the hand goes, m
+        self.hand_speed = float(self.draw(0.35, 0.45))  # m/s
+        self.pitch = float(self.draw(0.45, 0.6))  # rad the grasp's approach tilts down (nearer rest)
+        self.push_r = float(self.draw(0.56, 0.64))  # hinge to the pushing hand along the door, m
+        self.pull_to = float(self.draw(0.3, 0.36))  # rad: let go here, then push from the inner side
         self.waypoint = 0
         self.last_force = 0.0
 

@@ -53,9 +53,9 @@ class FridgeOpenExpert(FridgeExpert):
     def start(self):
         super().start()
         self.gripper = motion.GRIPPER_OPEN
-        self.hand_speed = float(self.rng.uniform(0.5, 0.6))  # m/s: the push has little time left
-        self.release_at = float(self.rng.uniform(1.19, 1.23))  # the pushed door swings on ~0.05-0.08 rad
-        self.edge_gap = float(self.rng.uniform(0.28, 0.34))  # wider: the wrist leads the resting hand by ~0.1 m
+        self.hand_speed = float(self.draw(0.5, 0.6))  # m/s: the push has little time left
+        self.release_at = float(self.draw(1.19, 1.23))  # the pushed door swings on ~0.05-0.08 rad
+        self.edge_gap = float(self.draw(0.28, 0.34))  # wider: the wrist leads the resting hand by ~0.1 m
 
     def _pregrasp(self, obs):
         """As HandleExpert's, with the approach tilted down: that grasp lies far nearer the rest

@@ -3,6 +3,10 @@
 A phase is a method `_<name>(obs) -> action`; it moves on by setting `self.phase`. Episode noise
 comes from a generator seeded with (policy seed, episode seed), so two episodes never replay the
 same trajectory while one (seed, episode) pair always does.
+
+Each expert draws a few per-episode choices (grasp heading, heights, standoffs, speeds) with
+`draw`. With `vary=False` every choice is the middle of its range: the expert's next action is then
+a function of what the scene and the robot show, which no single observation pins down otherwise.
 """
 
 import numpy as np
@@ -17,9 +21,11 @@ REST_HOLD_STEPS = 40  # steps at rest without success before moving to rest agai
 class Expert:
     name = "expert"
 
-    def __init__(self, env, seed: int = 0):
+    def __init__(self, env, seed: int = 0, vary: bool = True):
         # The eval harness passes the sub-env index as the seed: the expert acts in sub-env `k`.
-        self.env, self.seed, self.k = env, seed, seed
+        self.env, self.seed, self.k, self.vary = env, seed, seed, vary
+        if not vary:
+            self.name = "expert-mid"
         self.kin = motion.Kinematics(env.unwrapped.agent.robot)
 
     def reset(self, episode: EpisodeInfo) -> None:
@@ -30,7 +36,7 @@ class Expert:
         self.failed = False
         self.tracker: motion.Tracker | None = None
         self.gripper = motion.GRIPPER_CLOSED
-        self.speed = float(self.rng.uniform(0.085, motion.MAX_SPEED))  # joint speed, rad per step
+        self.speed = float(self.draw(0.085, motion.MAX_SPEED))  # joint speed, rad per step
         self.start()
         # The first step already moves. No idle start, and no random idle time: a policy that reads
         # one frame cannot tell idle frames from the first move's (the same image), and learns to
@@ -39,6 +45,13 @@ class Expert:
 
     def start(self) -> None:
         """Per-subtask episode set-up (noise draws)."""
+
+    def draw(self, low: float, high: float, size: int | None = None):
+        """A per-episode choice: uniform in [low, high], or its middle when the expert does not vary.
+        The generator draws either way, so the IK's random restarts that read on from it, and so
+        the layouts' solutions, stay the same."""
+        value = self.rng.uniform(low, high, size)
+        return value if self.vary else np.full_like(value, (low + high) / 2)
 
     def select_action(self, observation: Observation, instruction: str) -> np.ndarray:
         phase = self.phase

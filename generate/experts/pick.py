@@ -44,10 +44,10 @@ class PickExpert(Expert):
     first_phase = "pregrasp"
 
     def start(self):
-        self.yaw_noise = float(self.rng.uniform(-0.35, 0.35))
-        self.z_noise = float(self.rng.uniform(-0.006, 0.006))
-        self.above = float(self.rng.uniform(0.08, 0.14))
-        self.lift_by = float(self.rng.uniform(0.08, 0.14))
+        self.yaw_noise = float(self.draw(-0.35, 0.35))
+        self.z_noise = float(self.draw(-0.006, 0.006))
+        self.above = float(self.draw(0.08, 0.14))
+        self.lift_by = float(self.draw(0.08, 0.14))
         self.gripper = motion.GRIPPER_OPEN
 
     def grasp_pose(self) -> sapien.Pose:
@@ -82,5 +82,5 @@ class PickExpert(Expert):
             self.failed = True
             self.goto("rest")
         else:
-            self.yaw_noise = float(self.rng.uniform(-0.35, 0.35))
+            self.yaw_noise = float(self.draw(-0.35, 0.35))
             self.goto("pregrasp")

@@ -26,10 +26,10 @@ class PlaceExpert(Expert):
 
     def start(self):
         self.gripper = motion.GRIPPER_CLOSED
-        self.yaw_noise = float(self.rng.uniform(-0.3, 0.3))
-        self.goal_noise = self.rng.uniform(-0.03, 0.03, 2)
-        self.clearance = float(self.rng.uniform(0.01, 0.025))
-        self.above = float(self.rng.uniform(0.08, 0.14))
+        self.yaw_noise = float(self.draw(-0.3, 0.3))
+        self.goal_noise = self.draw(-0.03, 0.03, 2)
+        self.clearance = float(self.draw(0.01, 0.025))
+        self.above = float(self.draw(0.08, 0.14))
 
     def release_pose(self, flip: bool) -> sapien.Pose:
         """TCP pose, pointing down, that holds the object's bottom centre just above the goal

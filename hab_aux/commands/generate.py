@@ -19,7 +19,7 @@ def command(
     out: Annotated[Path | None, typer.Option(help="Dataset folder (default: data/<task>).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this machine.")] = Launch.workers,
     seed: Annotated[int, typer.Option(help="Seed of layouts, spawns and expert noise.")] = GenerateConfig.seed,
-    policy: Annotated[str, typer.Option(help="Policy to record: expert (default), random, zero, release, or mshab-rl (MS-HAB's RL checkpoint of each subtask and object; --world mshab).")] = GenerateConfig.policy,
+    policy: Annotated[str, typer.Option(help="Policy to record: expert (default), expert-mid (the expert with its per-episode choices at the middle of their ranges), random, zero, release, or mshab-rl (MS-HAB's RL checkpoint of each subtask and object; --world mshab).")] = GenerateConfig.policy,
     keep_failures: Annotated[bool, typer.Option(help="Keep failed episodes too (labelled success=false); each counts.")] = GenerateConfig.keep_failures,
     max_steps: Annotated[int, typer.Option(help="Step budget per episode (MS-HAB: 200).")] = GenerateConfig.max_steps,
     shard_index: Annotated[int, typer.Option(help="This job's slice of the run, for SLURM arrays ($SLURM_ARRAY_TASK_ID).")] = Launch.shard_index,

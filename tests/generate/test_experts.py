@@ -20,13 +20,13 @@ def pick_env():
     env.close()
 
 
-def _rollout(env, seed: int, steps: int | None = None, episode_seed: int | None = None):
+def _rollout(env, seed: int, steps: int | None = None, episode_seed: int | None = None, vary: bool = True):
     """(actions, result) of the expert on val layout `seed` (episode seed `episode_seed`, default
-    the same); stops at success or after `steps`."""
+    the same); stops at success or after `steps`. `vary=False`: the expert-mid policy."""
     from hab_aux.rollout import run_batch
     from hab_aux.generate.experts import make_expert
 
-    expert = make_expert(env, seed=0)
+    expert = make_expert(env, seed=0, vary=vary)
     actions = []
     episode = seed if episode_seed is None else episode_seed
     (result,) = run_batch(env, [expert], [seed], [episode], max_steps=steps or 200,
@@ -66,6 +66,36 @@ def test_two_episodes_differ(pick_env):
     b, _ = _rollout(pick_env, VAL + 1, steps=30, episode_seed=2)
     assert a.shape == b.shape == (30, ACTION_DIM)
     assert not np.allclose(a, b)
+
+
+def test_expert_mid_succeeds_with_every_choice_at_the_middle_of_its_range(pick_env):
+    """`expert-mid`: the per-episode choices that no observation shows (grasp heading, heights,
+    speed) sit at the middle of their ranges, and the expert still succeeds."""
+    from hab_aux.generate.experts import make_expert
+    from hab_aux.generate.experts.motion import MAX_SPEED
+    from hab_aux.rollout import run_batch
+
+    expert = make_expert(pick_env, seed=0, vary=False)
+    (result,) = run_batch(pick_env, [expert], [VAL + 1], [3], max_steps=200)
+    assert result.success, result.failure_reason
+    assert expert.name == "expert-mid"
+    assert (expert.yaw_noise, expert.z_noise, expert.above, expert.lift_by) == pytest.approx((0.0, 0.0, 0.11, 0.11))
+    assert expert.speed == pytest.approx((0.085 + MAX_SPEED) / 2)
+
+
+def test_draw_reads_the_generator_alike_whether_or_not_the_expert_varies():
+    """The IK's random restarts read on from the same generator: fixing the choices must not
+    shift what they read."""
+    from types import SimpleNamespace
+
+    from hab_aux.generate.experts.machine import Expert
+
+    varied, mid = (SimpleNamespace(rng=np.random.default_rng(5), vary=v) for v in (True, False))
+    assert 0.08 <= Expert.draw(varied, 0.08, 0.14) <= 0.14
+    assert Expert.draw(mid, 0.08, 0.14) == pytest.approx(0.11)
+    np.testing.assert_array_equal(Expert.draw(mid, -0.03, 0.03, 2), [0.0, 0.0])
+    Expert.draw(varied, -0.03, 0.03, 2)
+    assert varied.rng.uniform() == mid.rng.uniform()
 
 
 def _articulation_rollout(subtask: str, articulation: str) -> np.ndarray:
