@@ -34,6 +34,8 @@ from hab_aux.train.model.action_tokenizer import ActionStats, ProprioStats  # no
 from hab_aux.train.model.processor import proprio_of  # noqa: E402
 
 RES, CHUNK, EXECUTE, BATCH = 64, 8, 2, 64
+ARM_AND_TORSO = (3, 5, *range(7, 13))  # qpos indices: torso lift, shoulder pan, and the arm joints after head tilt
+DEPART = 0.1  # rad
 IMAGES = ("head_rgb", "hand_rgb", "head_depth", "hand_depth")
 DEPTH_SCALE = 3000.0  # mm to roughly [0, 1]; clipped at 2
 
@@ -78,13 +80,16 @@ def load(paths: list[str], keys: list[str]):
 class ProbePolicy:
     name = "bc-probe"
 
-    def __init__(self, net, stats, column: int, proprio: bool):
+    def __init__(self, net, stats, column: int, proprio: bool, traces: dict | None = None):
         self.net, self.stats, self.column, self.proprio, self.queue = net, stats, column, proprio, deque()
+        self.traces, self.trace = {} if traces is None else traces, []
 
     def reset(self, episode) -> None:
         self.queue.clear()
+        self.trace = self.traces.setdefault((episode.layout_seed, episode.episode_seed), [])
 
     def select_action(self, observation, instruction: str) -> np.ndarray:
+        self.trace.append(np.asarray(observation["qpos"])[list(ARM_AND_TORSO)])
         if not self.queue:
             steps = {k: np.asarray(observation[k])[None] for k in IMAGES}
             q = self.stats["qpos"].normalize(proprio_of(observation["qpos"])) * self.proprio
@@ -141,6 +146,10 @@ def main() -> None:
         "| " + " | ".join(f"{r.successes}/{len(r.episodes)}" for r in rows) + f" | {np.mean([r.success_rate for r in rows]):.2f} |",
         "", "Failures: " + "; ".join(f"{r.column}: " + ", ".join(f"{why} ({n})" for why, n in reasons(r).most_common())
                                      for r in rows if reasons(r)) + ".",
+        "", f"Where the rollouts left the expert's path (the first step with an arm or torso joint over {DEPART} from every "
+        "joint position of the recorded episode; step / recorded length, sorted; `-` never left):", "",
+        *(f"- {key}: " + ", ".join(f"{'-' if a is None else a}/{n}" for a, n in sorted(pairs, key=lambda p: (p[0] is None, p[0] or 0)))
+          for key, pairs in departures(factory.traces, paths[0]).items()),
     ])  # fmt: skip
     size = f"{args.steps} steps, {args.data}" if args.steps else f"{args.minutes:g} minutes"
     flags = (f"--steps {args.steps}" if args.steps else f"--minutes {args.minutes:g}") + " --no-proprio" * args.no_proprio
@@ -159,9 +168,28 @@ def reasons(row) -> Counter:
 class _Factory:
     def __init__(self, net, stats, keys, proprio):
         self.net, self.stats, self.keys, self.proprio = net, stats, keys, proprio
+        self.traces: dict[tuple[int, int], list] = {}  # (layout, episode seed) -> the policy's joint positions
 
     def __call__(self, env, k, column):
-        return ProbePolicy(self.net, self.stats, self.keys.index(column.key), self.proprio)
+        return ProbePolicy(self.net, self.stats, self.keys.index(column.key), self.proprio, self.traces)
+
+
+def departures(traces: dict, path: str) -> dict[str, list[tuple[int, int]]]:
+    """Per column, (the step at which the policy left the expert's path, the expert's length) for
+    each evaluated episode; the step is None when it never left. Left: some arm or torso
+    joint more than DEPART rad from every joint position of the recorded episode (a path distance,
+    so a policy that lags the expert has not left it)."""
+    data, out = open_dataset(path), {}
+    for e, meta in enumerate(data.meta):
+        trace = traces.get((meta["layout_seed"], meta["episode_seed"]))
+        if not trace:
+            continue
+        expert = data.episode(e, ("qpos",))["qpos"][:, list(ARM_AND_TORSO)]
+        gap = np.abs(np.asarray(trace)[:, None] - expert[None]).max(-1).min(-1)  # per policy step
+        left = np.flatnonzero(gap > DEPART)
+        key = column_key(meta["subtask"], meta["target_category"])
+        out.setdefault(key, []).append((int(left[0]) if len(left) else None, len(expert)))
+    return out
 
 
 if __name__ == "__main__":

@@ -39,3 +39,20 @@ def test_policy_executes_the_first_actions_of_each_chunk_in_order(load_benchmark
     np.testing.assert_allclose(second, np.clip(chunk[1], -1, 1), atol=1e-6)
     np.testing.assert_allclose(third, np.clip(chunk[0], -1, 1), atol=1e-6)  # re-planned from the same observation
     assert first.dtype == np.float32 and first.shape == (ACTION_DIM,)
+
+
+def test_departure_is_the_first_step_off_the_recorded_path_and_lag_is_not_leaving(load_benchmark, tmp_path):
+    from hab_aux.store import ShardWriter
+    from hab_aux.store.synthetic import synthetic_episode
+
+    probe = load_benchmark("bc_probe")
+    steps, meta = synthetic_episode(0, steps=10)
+    ShardWriter(tmp_path / "ds", task="SetTable").add_episode(steps, meta)
+    recorded = steps["qpos"]
+    lagging = np.concatenate([recorded[:1].repeat(4, 0), recorded])  # the same path, 4 steps late
+    leaving = recorded.copy()
+    leaving[6:, probe.ARM_AND_TORSO[2]] += 0.5
+    for trace, expected in ((lagging, None), (leaving, 6)):
+        traces = {(meta["layout_seed"], meta["episode_seed"]): list(trace[:, list(probe.ARM_AND_TORSO)])}
+        trace_key = probe.column_key(meta["subtask"], meta["target_category"])
+        assert probe.departures(traces, str(tmp_path / "ds")) == {trace_key: [(expected, 10)]}
