@@ -107,14 +107,19 @@ class StepSamples:
         future = steps[:, None] + np.arange(spec.chunk)[None]
         future_valid = future < ends[:, None]
         future = np.minimum(future, ends[:, None] - 1)
-        need = np.unique(np.concatenate([past.ravel(), future.ravel(), steps]))
+        # Images and labels of the current (and past) steps only; the action chunk's future steps
+        # need only their actions (reading their images too decoded a second chunk of every image
+        # key for most samples: the chunk runs past a 10-step storage chunk).
+        need = np.unique(np.concatenate([past.ravel(), steps]))
         extra = ("qpos",) if spec.proprio else ()
-        read = self._data.steps(need, tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, "action", *extra))))
+        read = self._data.steps(need, tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, *extra))))
         row = {int(s): r for r, s in enumerate(need)}
+        acting = np.unique(np.concatenate([future.ravel(), steps]))
+        actions, action_row = self._data.steps(acting, ("action",))["action"], {int(s): r for r, s in enumerate(acting)}
         out = []
         for i, (step, episode) in enumerate(zip(steps, episodes)):
             r = row[int(step)]
-            sample = {"instruction": str(self._instruction[episode]), "action": read["action"][r]}
+            sample = {"instruction": str(self._instruction[episode]), "action": actions[action_row[int(step)]]}
             for key in spec.obs_keys:
                 rows = [row[int(s)] for s in past[i]]
                 sample[key] = read[key][rows] if spec.history else read[key][r]
@@ -123,7 +128,7 @@ class StepSamples:
             if spec.proprio:
                 sample[PROPRIO_KEY] = proprio_of(read["qpos"][r])
             if spec.chunk > 1:
-                sample["action_chunk"] = read["action"][[row[int(s)] for s in future[i]]]
+                sample["action_chunk"] = actions[[action_row[int(s)] for s in future[i]]]
                 sample["action_chunk_valid"] = future_valid[i]
             out.append(sample)
         return out

@@ -208,14 +208,15 @@ def test_depth_image_is_eq1_with_no_hit_far(tiny_model):
     img = batch.images[0, slot].numpy()
     assert np.allclose(img[0], img[2]) and img[0, 0, 0] == 0.0
     d = s["head_depth"][..., 0]
-    np.testing.assert_allclose(img[0][d > 0], depth_to_image(d)[d > 0], rtol=1e-6)
+    assert img.dtype == np.float16  # half the bytes from the loader workers
+    np.testing.assert_allclose(img[0][d > 0], depth_to_image(d)[d > 0], atol=2.5e-4)
     assert np.all(img[0][d == 0] == 0.0)
 
 
 def test_vision_runs_no_layer_after_the_feature_layer(tiny_model, tiny_batch):
     """Same features as the encoders' full forward with every hidden state, without running their last layer."""
     v = tiny_model.vision
-    images = tiny_batch.images.flatten(0, 1)
+    images = tiny_batch.images.flatten(0, 1).float()
     pixels = torch.nn.functional.interpolate(images, size=(v.cfg.image_size,) * 2, mode="bilinear", align_corners=False, antialias=True)
     ran = []
     hooks = [enc_layers[-1].register_forward_hook(lambda *_: ran.append(1))

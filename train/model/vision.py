@@ -124,8 +124,9 @@ class FusedVision(nn.Module):
         return kind.as_tokens(h)[:, kind.skip(enc.config) :]
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """(N, 3, H, W) in [0, 1] -> fused patch features (N, patches, summed encoder widths)."""
-        images = self._resize(images)  # once: every encoder sees image_size pixels
+        """(N, 3, H, W) in [0, 1] (float16 from the processor) -> fused patch features (N, patches,
+        summed encoder widths)."""
+        images = self._resize(images.float())  # once: every encoder sees image_size pixels
         feats = [self._features(name, images) for name in self.names]
         if len({f.shape[1] for f in feats}) != 1:
             raise ValueError(f"the encoders give {[f.shape[1] for f in feats]} patches: their strides differ")
