@@ -4,8 +4,9 @@ Run: .venv/bin/python benchmarks/generation.py [--task SetTable --subtask pick -
   1. one worker in this process, one render thread: episodes recorded to a store (policy,
      observations to numpy, labels, compression, fsync'd commits on the writer thread);
   2. bare: the same subtask env (head + hand RGB-D + segmentation, 128x128), one render thread,
-     replaying those episodes' layouts and lengths with zero actions, nothing recorded;
-  3. the launcher on twice the episodes (process start included): one worker rendering on every
+     replaying those episodes' layouts and lengths with zero actions, nothing recorded (both
+     rates include building the env, as a worker does once per column);
+  3. the launcher on 4x the episodes (process start and env build included): one worker rendering on every
      core (lavapipe's own default), one worker with one render thread, and one worker per core
      with one render thread each (`habaux generate`'s default for --workers N).
 Lavapipe renders on every core unless LP_NUM_THREADS says otherwise, so "2 workers vs 1" would
@@ -37,15 +38,17 @@ from hab_aux.generate.worker import WorkerJob, run_worker  # noqa: E402
 
 
 def bare_rate(config: GenerateConfig, recorded: Path) -> float:
-    """Replay the recorded episodes' layouts and lengths with zero actions, recording nothing."""
+    """Replay the recorded episodes' layouts and lengths with zero actions, recording nothing. The
+    env is built inside the timing, as the worker builds its own (about 7 s: at a few episodes, a
+    large share of either rate)."""
     from hab_aux.store import open_dataset
 
     meta = open_dataset(recorded).meta
     column = config.columns[0]
+    started = time.perf_counter()
     env = make_subtask_env(config.task, column.subtask, column.articulation)
     try:
-        env.reset([meta[0]["layout_seed"]], [meta[0]["episode_seed"]])  # warm-up: first render, as the worker's was
-        steps, started = 0, time.perf_counter()
+        steps = 0
         for m in meta:
             env.reset([m["layout_seed"]], [m["episode_seed"]])
             for _ in range(m["length"]):
@@ -88,6 +91,9 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=6)
     parser.add_argument("--steps", type=int, default=60)
     parser.add_argument("--policy", default="random")
+    parser.add_argument("--launcher-episodes", type=int,
+                        help="episodes of the launcher rows (default 4x --episodes: each worker's process start and env "
+                             "build, ~10 s, are paid once per run, so short runs understate what more workers give)")
     args = parser.parse_args()
     os.environ["LP_NUM_THREADS"] = "1"  # this process's render device: one thread (read when it is created)
     torch.set_num_threads(1)
@@ -99,12 +105,13 @@ def main() -> None:
         make_subtask_env(config.task, config.columns[0].subtask, config.columns[0].articulation).close()  # first-in-process costs
         recorded, kept, progress = worker_rate(config, args.episodes, tmp / "worker")
         bare = bare_rate(config, tmp / "worker")
-        every_core = launcher_rate(config, 2 * args.episodes, 1, tmp / "every-core", None)
-        one = launcher_rate(config, 2 * args.episodes, 1, tmp / "one", 1)
-        per_core = launcher_rate(config, 2 * args.episodes, cores, tmp / "per-core", None)
+        launched = args.launcher_episodes or 4 * args.episodes
+        every_core = launcher_rate(config, launched, 1, tmp / "every-core", None)
+        one = launcher_rate(config, launched, 1, tmp / "one", 1)
+        per_core = launcher_rate(config, launched, cores, tmp / "per-core", None)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    body = f"""{args.task} {args.subtask}, policy {args.policy}, {args.episodes} episodes of {args.steps} steps (launcher rows: {2 * args.episodes}), CPU sim + render.
+    body = f"""{args.task} {args.subtask}, policy {args.policy}, {args.episodes} episodes of {args.steps} steps (launcher rows: {launched}), CPU sim + render.
 
 | figure | steps/s | ratio | goal |
 |---|---|---|---|

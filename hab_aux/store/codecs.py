@@ -21,9 +21,10 @@ generated (provisional: they compare within the table only).
     3,767 B (0.71x) at 0.37 ms encode and 0.05 ms decode per frame;
   - `jpegxl`: JPEG-XL lossless at effort 7, one frame per inner chunk through the image-codec path
     (store/image_codec.py): 3,031 B (0.57x), but 5.7 ms encode and 1.0 ms decode per frame. Two
-    frames per recorded step add about 11 ms to a step of bare stepping of about 62 ms (16.1
-    steps/s, section "Generation (expert policy)"), where recording's goal is 0.9x of bare
-    stepping (not measured end to end with jpegxl). Lower efforts cost less and gain less (3,631 B
+    frames per recorded step add about 11 ms of encoding (on the writer thread) to a recorded
+    step of about 84 ms with one render thread (11.9 steps/s, section "Generation (expert
+    policy)"), where recording's goal is 0.9x of bare stepping (not measured end to end with
+    jpegxl). Lower efforts cost less and gain less (3,631 B
     at effort 4, 4,142 B at effort 2: no better than delta-zstd below effort 4, at several times
     its cost), so they are not offered.
 - Whole store, `python benchmarks/storage_loading.py --dataset data/SetTable-240 --episodes 40
@@ -32,8 +33,9 @@ generated (provisional: they compare within the table only).
   transition with delta-zstd, 11,898 with jpegxl, 14,047 with schema 2 (the same command at
   commit 68f1ee7): 0.71x, 0.65x and 0.76x of MS-HAB-style h5; none reaches the goal of 0.5x
   (RGB is 5,343 B of a transition, depth 6,716 or 5,564). Random-access samples/s against h5py, the readers
-  taking turns at niceness 19 on the busy machine: 5.7x with delta-zstd (the fast reader decodes a
-  delta chunk only up to the last step it needs, a running sum), 3.0x with jpegxl (goal 3x).
+  taking turns on an idle machine: 5.7x with delta-zstd (the fast reader decodes a delta chunk
+  only up to the last step it needs, a running sum), 2.8x with jpegxl: below the loader's goal of
+  3x, so jpegxl is an option and not the default.
 
 Low-dimensional float32 keys (qpos, poses, action), measured on synthetic episodes by the earlier
 version of benchmarks/compression.py (commit 2aa6537, its table benchmarks/compression.md): ~50-60
