@@ -27,6 +27,7 @@ from results import record  # noqa: E402
 
 from hab_aux.eval.config import EvalConfig  # noqa: E402
 from hab_aux.eval.harness import evaluate_task  # noqa: E402
+from hab_aux.generate.experts.motion import BODY_IDX  # noqa: E402  (torso and arm joints in qpos)
 from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE  # noqa: E402
 from hab_aux.store import open_dataset  # noqa: E402
 from hab_aux.tasks import column_key, get_task, select_columns  # noqa: E402
@@ -34,7 +35,6 @@ from hab_aux.train.model.action_tokenizer import ActionStats, ProprioStats  # no
 from hab_aux.train.model.processor import proprio_of  # noqa: E402
 
 RES, CHUNK, EXECUTE, BATCH = 64, 8, 2, 64
-ARM_AND_TORSO = (3, 5, *range(7, 13))  # qpos indices: torso lift, shoulder pan, and the arm joints after head tilt
 DEPART = 0.1  # rad
 IMAGES = ("head_rgb", "hand_rgb", "head_depth", "hand_depth")
 DEPTH_SCALE = 3000.0  # mm to roughly [0, 1]; clipped at 2
@@ -89,7 +89,7 @@ class ProbePolicy:
         self.trace = self.traces.setdefault((episode.layout_seed, episode.episode_seed), [])
 
     def select_action(self, observation, instruction: str) -> np.ndarray:
-        self.trace.append(np.asarray(observation["qpos"])[list(ARM_AND_TORSO)])
+        self.trace.append(np.asarray(observation["qpos"])[BODY_IDX])
         if not self.queue:
             steps = {k: np.asarray(observation[k])[None] for k in IMAGES}
             q = self.stats["qpos"].normalize(proprio_of(observation["qpos"])) * self.proprio
@@ -126,7 +126,7 @@ def main() -> None:
     while step < args.steps if args.steps else time.time() - started < args.minutes * 60:
         b = rng.integers(0, len(target), BATCH)
         shift = tuple(int(s) for s in rng.integers(-2, 3, 2))  # random shift, 2 px at 64 (4 at 128)
-        qpos = state[b] + args.qpos_noise * torch.randn_like(state[b]) * (not args.no_proprio)
+        qpos = state[b] + args.qpos_noise * torch.randn_like(state[b]) if args.qpos_noise and not args.no_proprio else state[b]
         loss = (net(torch.roll(images[b], shift, (2, 3)), qpos, column[b]) - target[future[b]]).abs().mean()
         optimizer.zero_grad()
         loss.backward()
@@ -184,7 +184,7 @@ def departures(traces: dict, path: str) -> dict[str, list[tuple[int, int]]]:
         trace = traces.get((meta["layout_seed"], meta["episode_seed"]))
         if not trace:
             continue
-        expert = data.episode(e, ("qpos",))["qpos"][:, list(ARM_AND_TORSO)]
+        expert = data.episode(e, ("qpos",))["qpos"][:, BODY_IDX]
         gap = np.abs(np.asarray(trace)[:, None] - expert[None]).max(-1).min(-1)  # per policy step
         left = np.flatnonzero(gap > DEPART)
         key = column_key(meta["subtask"], meta["target_category"])

@@ -33,6 +33,7 @@ from results import record  # noqa: E402
 
 from hab_aux.generate.envs import make_subtask_env  # noqa: E402
 from hab_aux.generate.plan import GenerateConfig  # noqa: E402
+from hab_aux.generate.policies import EXPERT_POLICIES  # noqa: E402
 from hab_aux.generate.run import Launch, generate  # noqa: E402
 from hab_aux.generate.worker import WorkerJob, run_worker  # noqa: E402
 
@@ -98,7 +99,7 @@ def main() -> None:
     os.environ["LP_NUM_THREADS"] = "1"  # this process's render device: one thread (read when it is created)
     torch.set_num_threads(1)
     cores = len(os.sched_getaffinity(0))
-    config = GenerateConfig.parse(args.task, args.subtask, policy=args.policy, keep_failures=args.policy != "expert",
+    config = GenerateConfig.parse(args.task, args.subtask, policy=args.policy, keep_failures=args.policy not in EXPERT_POLICIES,
                                   max_steps=args.steps)  # fmt: skip
     tmp = Path(tempfile.mkdtemp(prefix="habaux-gen-bench-"))
     try:

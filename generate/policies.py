@@ -44,6 +44,7 @@ def _release(env, k: int, column: Column) -> Policy:
 POLICY_FACTORIES: dict[str, PolicyFactory] = {"random": _random, "zero": _zero, "release": _release, "expert": _expert,
                                                "expert-mid": _expert_mid}
 POLICY_NAMES = (*POLICY_FACTORIES, MSHAB_RL)
+EXPERT_POLICIES = ("expert", "expert-mid")  # the scripted experts: they plan from the procedural world's state
 
 
 def policy_factory(name: str, mshab_checkpoints: str | Path | None = None) -> PolicyFactory:

@@ -113,22 +113,22 @@ class StepSamples:
         need = np.unique(np.concatenate([past.ravel(), steps]))
         extra = ("qpos",) if spec.proprio else ()
         read = self._data.steps(need, tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, *extra))))
-        row = {int(s): r for r, s in enumerate(need)}
         acting = np.unique(np.concatenate([future.ravel(), steps]))
-        actions, action_row = self._data.steps(acting, ("action",))["action"], {int(s): r for r, s in enumerate(acting)}
+        actions = self._data.steps(acting, ("action",))["action"]
+        # rows of `read` and `actions` (both sorted by step)
+        now, then, acted, chunk = (np.searchsorted(a, s) for a, s in ((need, steps), (need, past), (acting, steps), (acting, future)))
         out = []
-        for i, (step, episode) in enumerate(zip(steps, episodes)):
-            r = row[int(step)]
-            sample = {"instruction": str(self._instruction[episode]), "action": actions[action_row[int(step)]]}
+        for i, episode in enumerate(episodes):
+            r = now[i]
+            sample = {"instruction": str(self._instruction[episode]), "action": actions[acted[i]]}
             for key in spec.obs_keys:
-                rows = [row[int(s)] for s in past[i]]
-                sample[key] = read[key][rows] if spec.history else read[key][r]
+                sample[key] = read[key][then[i]] if spec.history else read[key][r]
             for key in spec.label_keys:
                 sample[key] = read[key][r] if self._provides[key][episode] else None
             if spec.proprio:
                 sample[PROPRIO_KEY] = proprio_of(read["qpos"][r])
             if spec.chunk > 1:
-                sample["action_chunk"] = actions[[action_row[int(s)] for s in future[i]]]
+                sample["action_chunk"] = actions[chunk[i]]
                 sample["action_chunk_valid"] = future_valid[i]
             out.append(sample)
         return out

@@ -9,7 +9,7 @@ import importlib.util
 from pathlib import Path
 
 from hab_aux.errors import UserError
-from hab_aux.generate.policies import MSHAB_RL
+from hab_aux.generate.policies import EXPERT_POLICIES, MSHAB_RL
 from hab_aux.tasks import Column, seed_range
 
 MSHAB_INSTALL = "pip install git+https://github.com/arth-shukla/mshab (its README: github.com/arth-shukla/mshab#setup-and-installation)"
@@ -69,6 +69,6 @@ def check_mshab(task: str, columns: tuple[Column, ...], splits: tuple[str, ...])
 
 def require_non_expert(policies: list[str]) -> None:
     """The scripted experts plan from the procedural world's privileged state, which MS-HAB's envs lack."""
-    if {"expert", "expert-mid"} & set(policies):
+    if set(EXPERT_POLICIES) & set(policies):
         raise UserError(f"the scripted expert only runs in the procedural world; with --world mshab use --policy {MSHAB_RL} "
                         "(MS-HAB's own RL experts), random or zero, or a --checkpoint")  # fmt: skip

@@ -13,7 +13,7 @@ from hab_aux.tasks import check_num_envs, get_task, parse_subtasks, select_colum
 
 
 def command(
-    policy: Annotated[str | None, typer.Option(help="Comma-separated policies: random, zero, release (only opens the gripper), expert, mshab-rl (MS-HAB's RL checkpoints; --world mshab), or none (default: random; expert,random beside a --checkpoint).")] = None,
+    policy: Annotated[str | None, typer.Option(help="Comma-separated policies: random, zero, release (only opens the gripper), expert, expert-mid (the expert with its per-episode choices at the middle of their ranges), mshab-rl (MS-HAB's RL checkpoints; --world mshab), or none (default: random; expert,random beside a --checkpoint).")] = None,
     checkpoint: Annotated[Path | None, typer.Option(help="A training run (its latest checkpoint) or a checkpoint folder.")] = None,
     head: Annotated[str, typer.Option(help="Checkpoint head: auto (flow for pick/place, tokens for open/close), tokens or flow.")] = "auto",
     device: Annotated[str, typer.Option(help="Device for the checkpoint: cpu, cuda, cuda:N.")] = "cpu",

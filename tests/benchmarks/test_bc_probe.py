@@ -51,8 +51,8 @@ def test_departure_is_the_first_step_off_the_recorded_path_and_lag_is_not_leavin
     recorded = steps["qpos"]
     lagging = np.concatenate([recorded[:1].repeat(4, 0), recorded])  # the same path, 4 steps late
     leaving = recorded.copy()
-    leaving[6:, probe.ARM_AND_TORSO[2]] += 0.5
+    leaving[6:, probe.BODY_IDX[2]] += 0.5
     for trace, expected in ((lagging, None), (leaving, 6)):
-        traces = {(meta["layout_seed"], meta["episode_seed"]): list(trace[:, list(probe.ARM_AND_TORSO)])}
+        traces = {(meta["layout_seed"], meta["episode_seed"]): list(trace[:, probe.BODY_IDX])}
         trace_key = probe.column_key(meta["subtask"], meta["target_category"])
         assert probe.departures(traces, str(tmp_path / "ds")) == {trace_key: [(expected, 10)]}
