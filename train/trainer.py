@@ -123,8 +123,9 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
     """Train (or resume) a run; return the final inference checkpoint folder."""
     quiet_transformers()
     # Batches reach this process from the loader workers by shared-memory file name, not by passing
-    # a file descriptor through a socket to the worker: about 0.5 ms less data wait per step
-    # (a tenth of a `tiny` step's budget); torch's shm manager removes the files of killed workers.
+    # a file descriptor through a socket to the worker: a shorter handover, part of what took
+    # `tiny`'s data wait under 5% (benchmarks/results.md); torch's shm manager removes the files of
+    # killed workers.
     torch.multiprocessing.set_sharing_strategy("file_system")
     rank, world = _distributed()
     check_strategy(config.strategy, world)

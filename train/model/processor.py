@@ -111,7 +111,7 @@ class SGVLAProcessor:
             img = _depth(a[..., 0]) if slot.is_depth else a.astype(np.float32) / 255.0
             out.append(np.repeat(img[None], 3, 0) if img.ndim == 2 else img.transpose(2, 0, 1))
         # Half precision: a batch crosses from the loader workers to the training process at half
-        # the bytes (its handover costs about 0.15 ms per MB there); values in [0, 1] move by < 2.5e-4.
+        # the bytes (its handover grows with them); values in [0, 1] move by < 2.5e-4.
         return np.stack(out).astype(np.float16)
 
     def _proprio(self, samples: list[dict]) -> torch.Tensor:
