@@ -48,8 +48,7 @@ class Expert:
 
     def draw(self, low: float, high: float, size: int | None = None):
         """A per-episode choice: uniform in [low, high], or its middle when the expert does not vary.
-        The generator draws either way, so the IK's random restarts that read on from it, and so
-        the layouts' solutions, stay the same."""
+        The generator draws either way, so every later draw reads the same numbers in both."""
         value = self.rng.uniform(low, high, size)
         return value if self.vary else np.full_like(value, (low + high) / 2)
 
@@ -124,14 +123,14 @@ class Expert:
 
     def reach(self, pose: sapien.Pose) -> list[np.ndarray] | None:
         """One joint waypoint reaching a parallel-grasp pose (or its half-turned twin)."""
-        body = self.kin.solve_near(pose, self.qpos(), self.rng)
+        body = self.kin.solve_near(pose, self.qpos())
         return None if body is None else [body]
 
     def reach_via(self, pre: sapien.Pose, final: sapien.Pose, symmetric: bool = True, intrusion=None) -> list[np.ndarray] | None:
         """Joint waypoints: a free joint move to `pre`, then a straight TCP line to `final`
         (turned like the `pre` solution, which may be the half-turned twin). `intrusion`: as in
         `Kinematics.solve_near`, for the free move."""
-        body = self.kin.solve_near(pre, self.qpos(), self.rng, symmetric=symmetric, intrusion=intrusion)
+        body = self.kin.solve_near(pre, self.qpos(), symmetric=symmetric, intrusion=intrusion)
         if body is None:
             return None
         q = self.qpos()

@@ -25,6 +25,12 @@ MAX_TURN_RATE = 1.5  # rad/s
 REST_BODY = np.concatenate([[REST_QPOS[0]], REST_QPOS[np.array(ARM_QPOS_IDX) - 3]])  # torso + arm
 BODY_IDX = [TORSO, *ARM_QPOS_IDX]  # the joints the experts move: torso and arm, in 15-D qpos
 # Links from the elbow on: their origins bound the forearm, wrist and gripper, which sweep widest.
+# IK restarts: the current arm configuration, then these offsets from it (rad), the same every time.
+RESTARTS = np.concatenate([np.zeros((1, 7)), np.random.default_rng(0).uniform(-2.5, 2.5, (15, 7))])
+# The half-turned twin of a grasp wins only when it saves this much joint move (rad): a handle grasp
+# needs the wrist rolled about a quarter turn either way, and without a margin the choice between
+# the two flipped from one episode to the next (wrist-roll std 1.5 rad over close-drawer reaches).
+TWIN_MARGIN = 0.5
 ARM_LINKS = ("elbow_flex_link", "forearm_roll_link", "wrist_flex_link", "wrist_roll_link", "gripper_link")
 
 
@@ -86,25 +92,30 @@ class Kinematics:
         inside = np.all((body >= self.limits[:, 0] - 1e-3) & (body <= self.limits[:, 1] + 1e-3))
         return body if ok and inside else None
 
-    def solve_near(self, pose: sapien.Pose, qpos: np.ndarray, rng, tries: int = 16, symmetric: bool = True,
-                   intrusion=None) -> np.ndarray | None:  # fmt: skip
+    def solve_near(self, pose: sapien.Pose, qpos: np.ndarray, symmetric: bool = True, intrusion=None) -> np.ndarray | None:
         """The IK solution needing the smallest largest joint move, over solves started from the
-        current qpos and from random arm configurations around it. The arm moves about 0.04 rad
-        per step at most, so the largest move sets how long the motion takes. `symmetric`: a
-        parallel grasp turned half a turn about its approach axis grips the same way, so that
-        pose counts as well. `intrusion(body)`: how far (m) the move there comes into a keep-out
-        region; the least intruding solutions win, then the quickest."""
+        current qpos and from fixed arm configurations around it. The arm moves about 0.04 rad per
+        step at most, so the largest move sets how long the motion takes. The restarts are the same
+        in every episode (`RESTARTS`): with random ones, two targets a centimetre apart got
+        solutions on different IK branches (reach ends 3.2 rad apart on close-drawer), a choice no
+        observation shows. `symmetric`: a parallel grasp turned half a turn about its approach axis
+        grips the same way, so that pose counts as well when it saves more than `TWIN_MARGIN`.
+        `intrusion(body)`: how far (m) the move there comes into a keep-out region; the least
+        intruding solutions win, then the quickest."""
         poses = [pose, pose * sapien.Pose(q=[0.0, 1.0, 0.0, 0.0])] if symmetric else [pose]
-        found = []
-        for k in range(tries):
+        found = []  # (solution, penalty)
+        for offset in RESTARTS:
             start = qpos.astype(np.float64).copy()
-            if k:
-                start[ARM_QPOS_IDX] += rng.uniform(-2.5, 2.5, len(ARM_QPOS_IDX))
-            found += [b for b in (self.solve(p, start) for p in poses) if b is not None]
-        def cost(b):
-            return (0.0 if intrusion is None else round(intrusion(b), 2), np.abs(body_error(b, qpos)).max())
+            start[ARM_QPOS_IDX] += offset
+            found += [(b, TWIN_MARGIN * k) for k, b in enumerate(self.solve(p, start) for p in poses) if b is not None]
 
-        return min(found, key=cost) if found else None
+        def cost(item):
+            b, penalty = item
+            move = np.abs(body_error(b, qpos))
+            # The summed move breaks ties between solutions with the same largest move.
+            return (0.0 if intrusion is None else round(intrusion(b), 2), move.max() + 0.05 * move.sum() + penalty)
+
+        return min(found, key=cost)[0] if found else None
 
     def swept_points(self, qpos: np.ndarray, body: np.ndarray, samples: int = 12, between: int = 2) -> np.ndarray:
         """Points along the arm from the elbow on (link origins and `between` points on each

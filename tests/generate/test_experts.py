@@ -84,8 +84,7 @@ def test_expert_mid_succeeds_with_every_choice_at_the_middle_of_its_range(pick_e
 
 
 def test_draw_reads_the_generator_alike_whether_or_not_the_expert_varies():
-    """The IK's random restarts read on from the same generator: fixing the choices must not
-    shift what they read."""
+    """Fixing the choices must not shift what the later draws read."""
     from types import SimpleNamespace
 
     from hab_aux.generate.experts.machine import Expert
@@ -174,3 +173,51 @@ def test_fridge_pregrasp_clearance_counts_the_bar_and_the_door_face():
     assert FridgeOpenExpert.intrusion(np.array([[1.05, 0.0, 1.1]]), bar, out) == pytest.approx(BAR_CLEARANCE - 0.05)
     near_door = np.array([[1.0 - 0.062 + 0.03, 0.5, 1.0]])  # 3 cm off the door face, far from the bar
     assert FridgeOpenExpert.intrusion(near_door, bar, out) == pytest.approx(DOOR_CLEARANCE - 0.03)
+
+
+def _reachable_grasp(env):
+    """(Kinematics, rest qpos (15,), a horizontal-closing grasp pose the arm reaches in front of the base)."""
+    import sapien
+
+    from hab_aux.generate.envs.subtask_env import REST_QPOS
+    from hab_aux.generate.experts import motion
+
+    kin = motion.Kinematics(env.unwrapped.agent.robot)
+    rest = np.concatenate([np.zeros(3), REST_QPOS]).astype(np.float64)
+    tcp = kin.tcp(rest)
+    grasp = motion.frame([1.0, 0.0, 0.0], [0.0, 1.0, 0.0], tcp.p + [0.35, 0.0, 0.1])
+    return kin, rest, sapien.Pose(grasp.p, grasp.q)
+
+
+def test_ik_picks_the_same_branch_for_targets_a_centimetre_apart(pick_env):
+    """The IK restarts are fixed, not drawn per episode: scenes a centimetre apart get arm
+    motions a centimetre apart, and the same scene always the same one."""
+    import sapien
+
+    from hab_aux.generate.experts import motion
+
+    kin, rest, grasp = _reachable_grasp(pick_env)
+    a = kin.solve_near(grasp, rest)
+    assert a is not None
+    np.testing.assert_array_equal(a, kin.solve_near(grasp, rest))
+    for shift in ([0.01, 0, 0], [0, 0.01, 0], [0, 0, -0.01]):
+        b = kin.solve_near(sapien.Pose(grasp.p + shift, grasp.q), rest)
+        q = rest.copy()
+        q[motion.BODY_IDX] = a
+        assert np.abs(motion.body_error(b, q)).max() < 0.2
+
+
+def test_the_half_turned_grasp_wins_only_by_a_margin(pick_env, monkeypatch):
+    """With a margin larger than any move, the grasp is reached as asked: its closing axis is the
+    pose's, not the twin's."""
+    import sapien
+
+    from hab_aux.generate.experts import motion
+
+    kin, rest, grasp = _reachable_grasp(pick_env)
+    monkeypatch.setattr(motion, "TWIN_MARGIN", 100.0)
+    for pose in (grasp, grasp * sapien.Pose(q=[0.0, 1.0, 0.0, 0.0])):
+        q = rest.copy()
+        q[motion.BODY_IDX] = kin.solve_near(pose, rest)
+        closing = kin.tcp(q).to_transformation_matrix()[:3, 1]
+        assert np.dot(closing, pose.to_transformation_matrix()[:3, 1]) > 0.99
