@@ -1,6 +1,6 @@
 """A plain behaviour-cloning baseline: is the data learnable by *any* small policy, in closed loop?
 
-Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio]
+Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S]
 
 Not SG-VLA: a GroupNorm CNN on the four images (head and hand RGB and depth, area-resized to 64 px,
 stacked as 8 channels), the normalised joint positions and a one-hot of the column, regressing
@@ -108,9 +108,10 @@ def main() -> None:
     parser.add_argument("--no-proprio", action="store_true", help="zero the joint-position input")
     parser.add_argument("--qpos-noise", type=float, default=0.0,
                         help="std of Gaussian noise on the normalised joint positions in training (against copying them)")
+    parser.add_argument("--seed", type=int, default=0, help="weights and batches: another seed measures the run-to-run spread")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    torch.manual_seed(0)
+    torch.manual_seed(args.seed)
     task, paths = get_task("SetTable"), args.data.split(",")
     keys = [c.key for c in select_columns(task, None)]
     images, qpos, actions, columns, ends = load(paths, keys)
@@ -120,7 +121,7 @@ def main() -> None:
     column = torch.from_numpy(columns).long()
     last = np.repeat(ends[1:], np.diff(ends)) - 1  # each step's episode's last step: chunks are padded with it
     future = np.minimum(np.arange(len(target))[:, None] + np.arange(CHUNK), last[:, None])
-    net, rng = ProbeNet(len(keys)), np.random.default_rng(0)
+    net, rng = ProbeNet(len(keys)), np.random.default_rng(args.seed)
     optimizer = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=1e-4)
     started, step, losses = time.time(), 0, []
     while step < args.steps if args.steps else time.time() - started < args.minutes * 60:
@@ -153,8 +154,9 @@ def main() -> None:
     ])  # fmt: skip
     size = f"{args.steps} steps, {args.data}" if args.steps else f"{args.minutes:g} minutes"
     flags = (f"--steps {args.steps}" if args.steps else f"--minutes {args.minutes:g}") + " --no-proprio" * args.no_proprio
-    flags += f" --qpos-noise {args.qpos_noise:g}" if args.qpos_noise else ""
+    flags += (f" --qpos-noise {args.qpos_noise:g}" if args.qpos_noise else "") + (f" --seed {args.seed}" if args.seed else "")
     variant = " (proprio off)" * args.no_proprio + f" (qpos noise {args.qpos_noise:g})" * bool(args.qpos_noise)
+    variant += f" (seed {args.seed})" * bool(args.seed)
     record(f"Behaviour-cloning probe, {size}{variant}",
            f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}", body)
     print(body)
