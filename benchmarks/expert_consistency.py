@@ -20,11 +20,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from results import record  # noqa: E402
 
-from hab_aux.generate.experts.motion import BODY_IDX, CONTINUOUS, wrap  # noqa: E402
+from hab_aux.generate.experts.motion import BODY_IDX, body_difference  # noqa: E402
 from hab_aux.store import open_dataset  # noqa: E402
 from hab_aux.tasks import column_key  # noqa: E402
 
-WRAPPED = [k for k, j in enumerate(BODY_IDX) if j in CONTINUOUS]  # roll joints: compared modulo a full turn
 YAW_SCALE = 0.05  # m per unit of (cos 2y, sin 2y)
 # Columns whose scene no stored key describes: place's target is the held object, and its goal spot
 # (what tells place episodes apart) is drawn in the images but stored nowhere.
@@ -39,19 +38,14 @@ def scene_feature(target_pose: np.ndarray) -> np.ndarray:
     return np.concatenate([target_pose[:3], YAW_SCALE * np.array([np.cos(2 * yaw), np.sin(2 * yaw)])])
 
 
-def joint_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    d = a - b
-    d[..., WRAPPED] = wrap(d[..., WRAPPED])
-    return d
-
-
 def column_stats(features, categories, motions, first_actions) -> dict:
     f = np.array(features)
     d = np.linalg.norm(f[:, None] - f[None], axis=-1)
     d[np.array(categories)[:, None] != np.array(categories)[None]] = np.inf  # another object is another grasp
     np.fill_diagonal(d, np.inf)
     nn = d.argmin(1)
-    motion = np.array([np.abs(joint_difference(m, motions[j])).max() for m, j in zip(motions, nn)])
+    # roll joints modulo a full turn
+    motion = np.array([np.abs(body_difference(m, motions[j])).max() for m, j in zip(motions, nn)])
     action = np.abs(np.array(first_actions) - np.array(first_actions)[nn]).max(1)
     return dict(n=len(f), scene=np.median(d.min(1)), motion=np.median(motion), apart=(motion > APART).mean(),
                 action=np.median(action))  # fmt: skip

@@ -24,13 +24,14 @@ TURN_GAIN = 3.0  # base yaw rate per rad of heading error, 1/s
 MAX_TURN_RATE = 1.5  # rad/s
 REST_BODY = np.concatenate([[REST_QPOS[0]], REST_QPOS[np.array(ARM_QPOS_IDX) - 3]])  # torso + arm
 BODY_IDX = [TORSO, *ARM_QPOS_IDX]  # the joints the experts move: torso and arm, in 15-D qpos
-# Links from the elbow on: their origins bound the forearm, wrist and gripper, which sweep widest.
+WRAPPED = [k for k, j in enumerate(BODY_IDX) if j in CONTINUOUS]  # positions of the roll joints in torso + arm
 # IK restarts: the current arm configuration, then these offsets from it (rad), the same every time.
 RESTARTS = np.concatenate([np.zeros((1, 7)), np.random.default_rng(0).uniform(-2.5, 2.5, (15, 7))])
 # The half-turned twin of a grasp wins only when it saves this much joint move (rad): a handle grasp
 # needs the wrist rolled about a quarter turn either way, and without a margin the choice between
-# the two flipped from one episode to the next (wrist-roll std 1.5 rad over close-drawer reaches).
+# the two flipped from one episode to the next on a near tie.
 TWIN_MARGIN = 0.5
+# Links from the elbow on: their origins bound the forearm, wrist and gripper, which sweep widest.
 ARM_LINKS = ("elbow_flex_link", "forearm_roll_link", "wrist_flex_link", "wrist_roll_link", "gripper_link")
 
 
@@ -38,13 +39,16 @@ def wrap(a):
     return (np.asarray(a) + np.pi) % (2 * np.pi) - np.pi
 
 
+def body_difference(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """a - b for torso + arm positions (..., 8), continuous joints the short way round."""
+    d = np.asarray(a, dtype=np.float64) - b
+    d[..., WRAPPED] = wrap(d[..., WRAPPED])
+    return d
+
+
 def body_error(target: np.ndarray, qpos: np.ndarray) -> np.ndarray:
-    """target - current for torso + arm (8,), continuous joints the short way round."""
-    err = np.asarray(target, dtype=np.float64) - qpos[BODY_IDX]
-    for k, j in enumerate(BODY_IDX):
-        if j in CONTINUOUS:
-            err[k] = wrap(err[k])
-    return err
+    """target - current for torso + arm (8,), from the 15-D qpos."""
+    return body_difference(target, qpos[BODY_IDX])
 
 
 def frame(approach, closing, pos) -> sapien.Pose:
@@ -97,7 +101,7 @@ class Kinematics:
         current qpos and from fixed arm configurations around it. The arm moves about 0.04 rad per
         step at most, so the largest move sets how long the motion takes. The restarts are the same
         in every episode (`RESTARTS`): with random ones, two targets a centimetre apart got
-        solutions on different IK branches (reach ends 3.2 rad apart on close-drawer), a choice no
+        solutions on different IK branches (`benchmarks/expert_consistency.py`), a choice no
         observation shows. `symmetric`: a parallel grasp turned half a turn about its approach axis
         grips the same way, so that pose counts as well when it saves more than `TWIN_MARGIN`.
         `intrusion(body)`: how far (m) the move there comes into a keep-out region; the least

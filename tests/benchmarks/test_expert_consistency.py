@@ -27,4 +27,4 @@ def test_a_full_turn_of_the_wrist_roll_is_no_difference(load_benchmark):
     bench = load_benchmark("expert_consistency")
     a, b = np.zeros((2, 8)), np.zeros((2, 8))
     b[:, -1] = 2 * np.pi - 0.05  # wrist roll
-    assert np.abs(bench.joint_difference(a, b)).max() < 0.051
+    assert np.abs(bench.body_difference(a, b)).max() < 0.051
