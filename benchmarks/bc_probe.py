@@ -1,10 +1,12 @@
 """A plain behaviour-cloning baseline: is the data learnable by *any* small policy, in closed loop?
 
-Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S]
+Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble]
 
 Not SG-VLA: a GroupNorm CNN on the four images (head and hand RGB and depth, area-resized to 64 px,
 stacked as 8 channels), the normalised joint positions and a one-hot of the column, regressing
-chunks of 8 normalised actions with an L1 loss (2 executed, then re-plan, as the flow head).
+chunks of 8 normalised actions with an L1 loss; in closed loop it executes the first 2 of each chunk,
+then re-plans, as the flow head (`--execute`: other counts, or ACT's temporal ensembling; the one
+trained net is evaluated once per setting).
 It is the issue-15 probe (0.085 held-out L1 in 60 s), run to convergence on every column and then
 evaluated closed loop on its own training episodes (the first `--episodes` per column of the first
 dataset), the same episodes as `habaux eval --episodes-from`. One core; about 7x the samples per
@@ -33,8 +35,10 @@ from hab_aux.store import open_dataset  # noqa: E402
 from hab_aux.tasks import column_key, get_task, select_columns  # noqa: E402
 from hab_aux.train.model.action_tokenizer import ActionStats, ProprioStats  # noqa: E402
 from hab_aux.train.model.processor import proprio_of  # noqa: E402
+from hab_aux.train.temporal_ensemble import TemporalEnsemble  # noqa: E402
 
-RES, CHUNK, EXECUTE, BATCH = 64, 8, 2, 64
+RES, CHUNK, BATCH = 64, 8, 64
+ENSEMBLE, ENSEMBLE_DECAY = "ensemble", 0.01  # --execute ensemble: predict every step, ACT's weighting
 DEPART = 0.1  # rad
 IMAGES = ("head_rgb", "hand_rgb", "head_depth", "hand_depth")
 DEPTH_SCALE = 3000.0  # mm to roughly [0, 1]; clipped at 2
@@ -80,23 +84,30 @@ def load(paths: list[str], keys: list[str]):
 class ProbePolicy:
     name = "bc-probe"
 
-    def __init__(self, net, stats, column: int, proprio: bool, traces: dict | None = None):
+    def __init__(self, net, stats, column: int, proprio: bool, execute: int | str, traces: dict | None = None):
         self.net, self.stats, self.column, self.proprio, self.queue = net, stats, column, proprio, deque()
+        self.execute, self.ensemble = execute, TemporalEnsemble(CHUNK, ENSEMBLE_DECAY)
         self.traces, self.trace = {} if traces is None else traces, []
 
     def reset(self, episode) -> None:
         self.queue.clear()
+        self.ensemble.reset()
         self.trace = self.traces.setdefault((episode.layout_seed, episode.episode_seed), [])
+
+    def chunk(self, observation) -> np.ndarray:
+        """The net's normalised (CHUNK, 13) actions for this observation."""
+        steps = {k: np.asarray(observation[k])[None] for k in IMAGES}
+        q = self.stats["qpos"].normalize(proprio_of(observation["qpos"])) * self.proprio
+        with torch.no_grad():
+            return self.net(image_input(steps), torch.from_numpy(q)[None], torch.tensor([self.column]))[0].numpy()
 
     def select_action(self, observation, instruction: str) -> np.ndarray:
         self.trace.append(np.asarray(observation["qpos"])[BODY_IDX])
-        if not self.queue:
-            steps = {k: np.asarray(observation[k])[None] for k in IMAGES}
-            q = self.stats["qpos"].normalize(proprio_of(observation["qpos"])) * self.proprio
-            with torch.no_grad():
-                a = self.net(image_input(steps), torch.from_numpy(q)[None], torch.tensor([self.column]))[0].numpy()
-            self.queue.extend(np.clip(self.stats["action"].unnormalize(a[:EXECUTE]), -1, 1))
-        return self.queue.popleft()
+        if self.execute == ENSEMBLE:
+            self.queue.append(self.ensemble.step(self.chunk(observation)))
+        elif not self.queue:
+            self.queue.extend(self.chunk(observation)[: self.execute])
+        return np.clip(self.stats["action"].unnormalize(self.queue.popleft()), -1, 1).astype(np.float32)
 
 
 def main() -> None:
@@ -109,6 +120,9 @@ def main() -> None:
     parser.add_argument("--qpos-noise", type=float, default=0.0,
                         help="std of Gaussian noise on the normalised joint positions in training (against copying them)")
     parser.add_argument("--seed", type=int, default=0, help="weights and batches: another seed measures the run-to-run spread")
+    parser.add_argument("--execute", default="2", type=executions,
+                        help=f"comma-separated: actions executed per predicted chunk (1-{CHUNK}) or '{ENSEMBLE}' (ACT's temporal "
+                             "ensembling); the trained net is evaluated closed loop once per value")  # fmt: skip
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -135,31 +149,35 @@ def main() -> None:
         step, losses = step + 1, [*losses[-199:], loss.item()]
     minutes = (time.time() - started) / 60
     net.eval()
-    factory = _Factory(net, stats, keys, not args.no_proprio)
-    config = EvalConfig(episodes=args.episodes, episodes_from=Path(paths[0]))
-    rows = evaluate_task(task, {"bc-probe": factory}, config)["bc-probe"]
-    body = "\n".join([
-        f"Trained {minutes:.0f} min on one core: {step} steps of {BATCH} ({step * BATCH / len(target):.1f} passes over "
-        f"{len(target)} steps); training L1 (normalised, mean of the last 200 steps) {np.mean(losses):.3f}. "
-        f"Joint positions {'off' if args.no_proprio else 'on'}"
-        f"{f', with noise of std {args.qpos_noise:g} in training' if args.qpos_noise and not args.no_proprio else ''}. Closed loop on {config.source}:", "",
-        "| " + " | ".join(r.column for r in rows) + " | mean |", "|" + "---:|" * (len(rows) + 1),
-        "| " + " | ".join(f"{r.successes}/{len(r.episodes)}" for r in rows) + f" | {np.mean([r.success_rate for r in rows]):.2f} |",
-        "", "Failures: " + "; ".join(f"{r.column}: " + ", ".join(f"{why} ({n})" for why, n in reasons(r).most_common())
-                                     for r in rows if reasons(r)) + ".",
-        "", f"Where the rollouts left the expert's path (the first step with an arm or torso joint over {DEPART} from every "
-        "joint position of the recorded episode; step / recorded length, sorted; `-` never left):", "",
-        *(f"- {key}: " + ", ".join(f"{'-' if a is None else a}/{n}" for a, n in sorted(pairs, key=lambda p: (p[0] is None, p[0] or 0)))
-          for key, pairs in departures(factory.traces, paths[0]).items()),
-    ])  # fmt: skip
     size = f"{args.steps} steps, {args.data}" if args.steps else f"{args.minutes:g} minutes"
     flags = (f"--steps {args.steps}" if args.steps else f"--minutes {args.minutes:g}") + " --no-proprio" * args.no_proprio
     flags += (f" --qpos-noise {args.qpos_noise:g}" if args.qpos_noise else "") + (f" --seed {args.seed}" if args.seed else "")
-    variant = " (proprio off)" * args.no_proprio + f" (qpos noise {args.qpos_noise:g})" * bool(args.qpos_noise)
-    variant += f" (seed {args.seed})" * bool(args.seed)
-    record(f"Behaviour-cloning probe, {size}{variant}",
-           f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}", body)
-    print(body)
+    flags += f" --execute {','.join(map(str, args.execute))}" * (args.execute != [2])
+    trained = (f"Trained {minutes:.0f} min on one core: {step} steps of {BATCH} ({step * BATCH / len(target):.1f} passes over "
+               f"{len(target)} steps); training L1 (normalised, mean of the last 200 steps) {np.mean(losses):.3f}. "
+               f"Joint positions {'off' if args.no_proprio else 'on'}"
+               f"{f', with noise of std {args.qpos_noise:g} in training' if args.qpos_noise and not args.no_proprio else ''}.")  # fmt: skip
+    for execute in args.execute:
+        factory = _Factory(net, stats, keys, not args.no_proprio, execute)
+        config = EvalConfig(episodes=args.episodes, episodes_from=Path(paths[0]))
+        rows = evaluate_task(task, {"bc-probe": factory}, config)["bc-probe"]
+        how = "temporal ensembling (a chunk predicted every step)" if execute == ENSEMBLE else f"{execute} actions executed per chunk"
+        body = "\n".join([
+            f"{trained} Closed loop on {config.source}, {how}:", "",
+            "| " + " | ".join(r.column for r in rows) + " | mean |", "|" + "---:|" * (len(rows) + 1),
+            "| " + " | ".join(f"{r.successes}/{len(r.episodes)}" for r in rows) + f" | {np.mean([r.success_rate for r in rows]):.2f} |",
+            "", "Failures: " + "; ".join(f"{r.column}: " + ", ".join(f"{why} ({n})" for why, n in reasons(r).most_common())
+                                         for r in rows if reasons(r)) + ".",
+            "", f"Where the rollouts left the expert's path (the first step with an arm or torso joint over {DEPART} from every "
+            "joint position of the recorded episode; step / recorded length, sorted; `-` never left):", "",
+            *(f"- {key}: " + ", ".join(f"{'-' if a is None else a}/{n}" for a, n in sorted(pairs, key=lambda p: (p[0] is None, p[0] or 0)))
+              for key, pairs in departures(factory.traces, paths[0]).items()),
+        ])  # fmt: skip
+        variant = " (proprio off)" * args.no_proprio + f" (qpos noise {args.qpos_noise:g})" * bool(args.qpos_noise)
+        variant += f" (seed {args.seed})" * bool(args.seed) + f" (execute {execute})" * (execute != 2)
+        record(f"Behaviour-cloning probe, {size}{variant}",
+               f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}", body)
+        print(body)
 
 
 def reasons(row) -> Counter:
@@ -167,13 +185,23 @@ def reasons(row) -> Counter:
     return Counter(e.failure_reason for e in row.episodes if not e.success)
 
 
+def executions(text: str) -> list[int | str]:
+    """--execute's values: counts in [1, CHUNK] or ENSEMBLE."""
+    values = []
+    for v in text.split(","):
+        if v != ENSEMBLE and not (v.isdigit() and 1 <= int(v) <= CHUNK):
+            raise argparse.ArgumentTypeError(f"{v!r}: expected a count in 1-{CHUNK} or '{ENSEMBLE}'")
+        values.append(v if v == ENSEMBLE else int(v))
+    return values
+
+
 class _Factory:
-    def __init__(self, net, stats, keys, proprio):
-        self.net, self.stats, self.keys, self.proprio = net, stats, keys, proprio
+    def __init__(self, net, stats, keys, proprio, execute):
+        self.net, self.stats, self.keys, self.proprio, self.execute = net, stats, keys, proprio, execute
         self.traces: dict[tuple[int, int], list] = {}  # (layout, episode seed) -> the policy's joint positions
 
     def __call__(self, env, k, column):
-        return ProbePolicy(self.net, self.stats, self.keys.index(column.key), self.proprio, self.traces)
+        return ProbePolicy(self.net, self.stats, self.keys.index(column.key), self.proprio, self.execute, self.traces)
 
 
 def departures(traces: dict, path: str) -> dict[str, list[tuple[int, int]]]:

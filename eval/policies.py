@@ -26,6 +26,7 @@ class CheckpointFactory:
     path: Path
     head: str = "auto"
     device: str = "cpu"
+    settings: tuple[str, ...] = ()  # "key=value" inference settings (`SGVLAPolicy`'s INFERENCE_SETTINGS)
 
     def __post_init__(self):
         choose("head", self.head, HEAD_CHOICES)
@@ -34,14 +35,15 @@ class CheckpointFactory:
     def model(self):
         import torch
 
-        from hab_aux.train.policy import SGVLAPolicy
+        from hab_aux.train.policy import SGVLAPolicy, with_inference_settings
         from hab_aux.train.run_dir import latest_checkpoint
 
         if self.device == "cpu":
             # token decoding is many tiny ops: one thread measured ~70x faster than two on a busy 2-core
             # machine (14 ms vs 1.1 s per action); parallelism on CPU comes from processes
             torch.set_num_threads(1)
-        return SGVLAPolicy.from_checkpoint(latest_checkpoint(self.path), device=self.device).model
+        model = SGVLAPolicy.from_checkpoint(latest_checkpoint(self.path), device=self.device).model
+        return with_inference_settings(model, list(self.settings))
 
     def __getstate__(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if k != "model"}
@@ -55,8 +57,8 @@ class CheckpointFactory:
         return SGVLAPolicy(self.model, head=chosen, seed=k)
 
 
-def checkpoint_factory(path: Path, head: str = "auto", device: str = "cpu") -> CheckpointFactory:
-    """Load the checkpoint now, so a bad path fails before any simulation."""
-    factory = CheckpointFactory(Path(path), head, device)
+def checkpoint_factory(path: Path, head: str = "auto", device: str = "cpu", settings: tuple[str, ...] = ()) -> CheckpointFactory:
+    """Load the checkpoint now, so a bad path or setting fails before any simulation."""
+    factory = CheckpointFactory(Path(path), head, device, tuple(settings))
     _ = factory.model
     return factory

@@ -21,6 +21,7 @@ HABAUX = [sys.executable, "-c", "from hab_aux.cli import main; main()"]
         (["eval", "--workers", "0"], "--workers must be at least 1, got 0"),
         (["eval", "--episodes-from", "/nonexistent/ds"], "no dataset at /nonexistent/ds: not a folder"),
         (["eval", "--episodes-from", "/"], "/ is not a hab-aux dataset: no manifest.json"),
+        (["eval", "--set", "flow.execute=4"], "--set 'flow.execute=4' changes a checkpoint's inference settings: pass --checkpoint"),
         (["generate", "--settle-steps", "-1"], "--settle-steps must be >= 0 (0 ends an episode at its success step), got -1"),
         (["generate", "--action-noise", "1.5"], "--action-noise must be in [0, 1] (std in normalised action units), got 1.5"),
         (["generate", "--action-noise", "-0.1"], "--action-noise must be in [0, 1]"),

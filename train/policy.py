@@ -3,8 +3,9 @@
 head="tokens": greedy action tokens for a chunk of `action.chunk` actions (13 tokens each); the
 first `action.execute` are queued and executed, then it re-plans, or with `action.temporal_ensemble`
 it predicts every step and executes the ensembled action (`temporal_ensemble.py`). head="flow": the
-expert predicts a chunk of `flow.chunk` actions, the first `flow.execute` are queued and executed,
-then it re-plans.
+same with the expert's chunk of `flow.chunk` actions and the `flow.` settings.
+`INFERENCE_SETTINGS` change only how predictions become actions, so `habaux eval --set` may change
+them on a trained checkpoint (`with_inference_settings`).
 History (inputs.history = k): the last k+1 observations are kept; at the start of an episode the
 first observation is repeated to fill the window. Actions are denormalised and clipped to [-1, 1].
 """
@@ -27,6 +28,22 @@ from hab_aux.train.model.processor import PROPRIO_KEY, proprio_of
 from hab_aux.train.temporal_ensemble import TemporalEnsemble
 
 HEADS = ("tokens", "flow")
+INFERENCE_SETTINGS = ("action.execute", "action.temporal_ensemble", "action.ensemble_decay",
+                      "flow.execute", "flow.temporal_ensemble", "flow.ensemble_decay", "flow.steps")  # fmt: skip
+
+
+def with_inference_settings(model: SGVLAModel, assignments: list[str]) -> SGVLAModel:
+    """The model with "key=value" `INFERENCE_SETTINGS` changed in its config (validated as in training)."""
+    from hab_aux.train.presets import override
+
+    for item in assignments:
+        key = item.split("=", 1)[0].strip()
+        if key not in INFERENCE_SETTINGS:
+            raise UserError(f"--set {item!r}: only inference settings can change on a trained checkpoint: {', '.join(INFERENCE_SETTINGS)}")
+    model.config = override(model.config, assignments)
+    if model.flow is not None:
+        model.flow.cfg = model.config.flow  # the expert reads its steps from its own reference
+    return model
 
 
 class SGVLAPolicy:
@@ -52,12 +69,16 @@ class SGVLAPolicy:
 
     def reset(self, episode: EpisodeInfo | None) -> None:
         self.queue: deque[np.ndarray] = deque()
-        action = self.model.config.action
-        self.ensemble = TemporalEnsemble(action.chunk, action.ensemble_decay) \
-            if self.head == "tokens" and action.temporal_ensemble else None  # fmt: skip
+        self.ensemble = TemporalEnsemble(self.head_config.chunk, self.head_config.ensemble_decay) \
+            if self.head_config.temporal_ensemble else None  # fmt: skip
         self.frames: deque[dict] = deque(maxlen=self.model.config.inputs.history + 1)
         seed = self.seed if episode is None else episode.episode_seed
         self.generator = torch.Generator().manual_seed(int(seed))
+
+    @property
+    def head_config(self):
+        """The head's chunking settings: `action` (tokens) or `flow`."""
+        return self.model.config.action if self.head == "tokens" else self.model.config.flow
 
     def _sample(self, observation: Observation, instruction: str) -> dict:
         frame = {k: np.asarray(observation[k]) for k in self.keys}
@@ -84,8 +105,7 @@ class SGVLAPolicy:
             normalised = self.ensemble.step(self._chunk(sample))
         else:
             if not self.queue:
-                execute = self.model.config.action.execute if self.head == "tokens" else self.model.config.flow.execute
-                self.queue.extend(self._chunk(sample)[:execute])
+                self.queue.extend(self._chunk(sample)[: self.head_config.execute])
             normalised = self.queue.popleft()
         action = self.model.stats.unnormalize(normalised)
         return np.clip(action, -1.0, 1.0).astype(np.float32).reshape(ACTION_DIM)

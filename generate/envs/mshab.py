@@ -174,7 +174,8 @@ class MSHABSubtaskEnv(EnvAdapter):
         else:
             target = env.subtask_objs[0]
             target_pose = target.pose
-        return {**schema_observation(obs, env.agent, target, target_pose), MSHAB_STATE: mshab_state(obs)}
+        grasped = env.agent.is_grasping(target, max_angle=30)  # MS-HAB's own flag is for its subtask's object
+        return {**schema_observation(obs, env.agent, target, target_pose, grasped), MSHAB_STATE: mshab_state(obs)}
 
 
 def make_mshab_env(task: str, subtask: str, articulation: str | None = None, *, sim_backend: str = "cpu",

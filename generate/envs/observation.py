@@ -19,9 +19,11 @@ def pose7(pose) -> np.ndarray:
     return np.concatenate([to_numpy(pose.p), to_numpy(pose.q)], axis=-1).astype(np.float32)
 
 
-def schema_observation(obs: dict, agent, target, target_pose) -> dict[str, np.ndarray]:
+def schema_observation(obs: dict, agent, target, target_pose, is_grasped) -> dict[str, np.ndarray]:
     """`obs` from an "rgb+depth+segmentation" env; `target` the object or handle link (its
-    `per_scene_id` makes the mask, `agent.is_grasping` the grasp flag); `target_pose` its world pose."""
+    `per_scene_id` makes the mask); `target_pose` its world pose; `is_grasped` (K,)
+    `agent.is_grasping(target, max_angle=30)`, passed in because the env's `evaluate` has already
+    computed it for the success rule (ManiSkill's contact query is a few percent of a step)."""
     out: dict[str, np.ndarray] = {}
     target_id = to_numpy(target.per_scene_id).astype(np.int16).reshape(-1, 1, 1)
     for cam in CAMERAS:
@@ -37,7 +39,8 @@ def schema_observation(obs: dict, agent, target, target_pose) -> dict[str, np.nd
     yaw = 2 * np.arctan2(q[:, 3], q[:, 0])
     yaw = np.arctan2(np.sin(yaw), np.cos(yaw))
     out["base_pose"] = np.concatenate([to_numpy(base.p)[:, :2], yaw[:, None]], axis=1).astype(np.float32)
-    out["is_grasped"] = to_numpy(agent.is_grasping(target, max_angle=30)).astype(bool)
-    out["target_pose"] = pose7(base.inv() * target_pose)
-    out["tcp_pose"] = pose7(base.inv() * agent.tcp.pose)
+    out["is_grasped"] = to_numpy(is_grasped).astype(bool).reshape(-1)
+    to_base = base.inv()
+    out["target_pose"] = pose7(to_base * target_pose)
+    out["tcp_pose"] = pose7(to_base * agent.tcp.pose)
     return out

@@ -223,6 +223,11 @@ class HabAuxSubtaskEnv(BaseEnv):
             info["goal_distance"] = torch.tensor(dist, device=self.device)
         return info
 
+    def _get_obs_extra(self, info: dict):
+        # ManiSkill calls evaluate before building the observation (reset and step): the grasp
+        # flag travels to the schema's "is_grasped" label from here instead of a second contact query.
+        return {"is_grasped": info["is_grasped"]}
+
     def _after_reconfigure(self, options):
         # TCP rest position in the base frame: fixed by the rest qpos, measured once on a placed robot.
         qpos = torch.zeros((self.num_envs, 15), device=self.device)

@@ -55,7 +55,7 @@ class SubtaskEnv(EnvAdapter):
 
     def _observation(self, obs: dict) -> dict[str, np.ndarray]:
         env = self.unwrapped
-        return schema_observation(obs, env.agent, env.target, env.target.pose)
+        return schema_observation(obs, env.agent, env.target, env.target.pose, obs["extra"]["is_grasped"])
 
 
 def make_subtask_env(task: str, subtask: str, articulation: str | None = None, *, sim_backend: str = "cpu",

@@ -31,6 +31,7 @@ def command(
     episodes_from: Annotated[Path | None, typer.Option(help="Run the layouts and episode seeds recorded in this dataset (its first --episodes per column) instead of the split's layouts.")] = None,
     workers: Annotated[int, typer.Option(help="Processes on this machine; results equal --workers 1 for the same seeds.")] = EvalConfig.workers,
     action_noise: Annotated[float, typer.Option(help="Std of Gaussian noise on executed actions, in [0, 1] (as generate --action-noise): robustness to actuation noise.")] = EvalConfig.action_noise,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="The checkpoint's inference settings, repeatable: flow.execute=8, flow.temporal_ensemble=true (with flow.execute=1), flow.steps=5, and the same action.* for the token head.")] = None,
 ) -> None:
     """Evaluate policies or a trained checkpoint on every subtask column of a task and print the success table."""
     from hab_aux.eval.harness import evaluate_task
@@ -56,7 +57,9 @@ def command(
                                  mshab_checkpoints)  # fmt: skip
     factories = {name: policy_factory(name, checkpoints) for name in names}
     if checkpoint is not None:
-        factories = {f"sgvla {checkpoint.name} ({head})": checkpoint_factory(checkpoint, head, device), **factories}
+        factories = {f"sgvla {checkpoint.name} ({head})": checkpoint_factory(checkpoint, head, device, tuple(set_ or ())), **factories}
+    elif set_:
+        raise UserError(f"--set {set_[0]!r} changes a checkpoint's inference settings: pass --checkpoint")
     if not factories:
         raise UserError(f"no policy to evaluate in --policy {policy!r}; valid: random, zero, release, expert, mshab-rl, or a --checkpoint")
     config = EvalConfig(episodes=episodes, split=split, seed=seed, sim_backend=sim_backend, num_envs=num_envs, video_dir=video,

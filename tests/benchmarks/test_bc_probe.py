@@ -1,6 +1,10 @@
-"""The behaviour-cloning probe's policy: the images it reads, and the chunk it executes in order."""
+"""The behaviour-cloning probe's policy: the images it reads, the chunk it executes in order (or
+ensembles), and where its rollouts leave the expert."""
+
+import argparse
 
 import numpy as np
+import pytest
 import torch
 
 from hab_aux.schema import ACTION_DIM, IMAGE_SIZE, QPOS_DIM
@@ -21,24 +25,48 @@ def test_images_become_eight_channels_at_64_px(load_benchmark):
     assert float(x[:, :6].max()) <= 1.0 and float(x[:, 6:].max()) <= 2.0
 
 
-def test_policy_executes_the_first_actions_of_each_chunk_in_order(load_benchmark):
-    probe, rng = load_benchmark("bc_probe"), np.random.default_rng(0)
+def probe_policy(probe, execute):
     torch.manual_seed(0)
     net = probe.ProbeNet(columns=6).eval()
     stats = {"action": probe.ActionStats(-np.ones(ACTION_DIM), np.ones(ACTION_DIM)),
              "qpos": probe.ProprioStats(-np.ones(12), np.ones(12))}  # fmt: skip
-    policy = probe.ProbePolicy(net, stats, column=2, proprio=True)
-    obs = observation(rng)
-    first, second, third = (policy.select_action(obs, "") for _ in range(3))
+    return probe.ProbePolicy(net, stats, column=2, proprio=True, execute=execute)
+
+
+def net_chunk(probe, policy, obs) -> np.ndarray:
     steps = {k: np.asarray(obs[k])[None] for k in probe.IMAGES}
-    q = stats["qpos"].normalize(obs["qpos"][3:])
+    q = policy.stats["qpos"].normalize(obs["qpos"][3:])
     with torch.no_grad():
-        chunk = net(probe.image_input(steps), torch.from_numpy(q)[None], torch.tensor([2]))[0].numpy()
-    assert probe.EXECUTE == 2
+        return policy.net(probe.image_input(steps), torch.from_numpy(q)[None], torch.tensor([2]))[0].numpy()
+
+
+def test_policy_executes_the_first_actions_of_each_chunk_in_order(load_benchmark):
+    probe, rng = load_benchmark("bc_probe"), np.random.default_rng(0)
+    policy, obs = probe_policy(probe, execute=2), observation(rng)
+    first, second, third = (policy.select_action(obs, "") for _ in range(3))
+    chunk = net_chunk(probe, policy, obs)
     np.testing.assert_allclose(first, np.clip(chunk[0], -1, 1), atol=1e-6)
     np.testing.assert_allclose(second, np.clip(chunk[1], -1, 1), atol=1e-6)
     np.testing.assert_allclose(third, np.clip(chunk[0], -1, 1), atol=1e-6)  # re-planned from the same observation
     assert first.dtype == np.float32 and first.shape == (ACTION_DIM,)
+
+
+def test_ensembling_policy_averages_each_steps_predictions(load_benchmark):
+    probe, rng = load_benchmark("bc_probe"), np.random.default_rng(0)
+    policy, obs = probe_policy(probe, execute=probe.ENSEMBLE), observation(rng)
+    first, second = (policy.select_action(obs, "") for _ in range(2))
+    chunk = net_chunk(probe, policy, obs)
+    w = np.exp(-probe.ENSEMBLE_DECAY)  # the second step: chunk[1] of the first prediction (weight 1), chunk[0] of the second
+    np.testing.assert_allclose(first, np.clip(chunk[0], -1, 1), atol=1e-6)
+    np.testing.assert_allclose(second, np.clip((chunk[1] + w * chunk[0]) / (1 + w), -1, 1), atol=1e-6)
+
+
+def test_execute_values_are_counts_up_to_the_chunk_or_ensemble(load_benchmark):
+    probe = load_benchmark("bc_probe")
+    assert probe.executions("2,8,ensemble") == [2, 8, "ensemble"]
+    for bad in ("0", "9", "mean"):
+        with pytest.raises(argparse.ArgumentTypeError, match=bad):
+            probe.executions(bad)
 
 
 def test_departure_is_the_first_step_off_the_recorded_path_and_lag_is_not_leaving(load_benchmark, tmp_path):

@@ -59,3 +59,10 @@ def test_flow_head_actions_are_in_range(run):
 def test_unknown_head_is_refused(run):
     with pytest.raises(UserError, match="unknown head 'best'"):
         checkpoint_factory(run, "best")
+
+
+def test_inference_settings_reach_the_checkpoints_policy(run):
+    policy = checkpoint_factory(run, "flow", settings=("flow.execute=5",))(None, 0, get_task("SetTable").columns[0])
+    assert policy.head_config.execute == 5
+    with pytest.raises(UserError, match="only inference settings"):
+        checkpoint_factory(run, "flow", settings=("flow.chunk=4",))

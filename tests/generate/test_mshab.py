@@ -114,7 +114,7 @@ def test_schema_observation_maps_a_fetch_observation(yaw):
     rgb = torch.randint(0, 255, (1, s, s, 3), dtype=torch.uint8)
     obs = {"sensor_data": {f"fetch_{cam}": {"rgb": rgb, "depth": depth, "segmentation": seg} for cam in CAMERAS}}
 
-    out = schema_observation(obs, agent, target, target_world)
+    out = schema_observation(obs, agent, target, target_world, torch.tensor([True]))
 
     check_steps({**{k: np.asarray(v)[:1] for k, v in out.items()}, "action": np.zeros((1, ACTION_DIM), np.float32),
                  "after_success": np.zeros(1, bool)})  # fmt: skip
@@ -129,7 +129,7 @@ def test_schema_observation_maps_a_fetch_observation(yaw):
     np.testing.assert_allclose(np.abs(out["target_pose"][0, 3:] @ [np.cos(0.15), 0, 0, np.sin(0.15)]), 1.0, atol=1e-5)
     np.testing.assert_allclose(out["tcp_pose"][0, :3], [0.5, 0.0, 1.25], atol=1e-5)
     np.testing.assert_array_equal(out["qpos"][0], np.arange(15))
-    assert out["is_grasped"].tolist() == [True] and agent.asked == [(target, 30)]
+    assert out["is_grasped"].tolist() == [True] and agent.asked == []  # the flag passed in, no second query
 
 
 def test_mshab_env_maps_seeds_plans_targets_and_results_onto_the_interface(monkeypatch, tmp_path):

@@ -174,12 +174,20 @@ class FlowConfig:
     # deltas towards a waypoint, which need the joint positions more precisely than the prefix
     # token carries them through the LLM.
     state: bool = False
+    # As the token head's: predict a chunk every step and execute ACT's weighted mean of every
+    # chunk's prediction for that step (10 flow steps per control step instead of per `execute`).
+    temporal_ensemble: bool = False
+    ensemble_decay: float = 0.01
 
     def __post_init__(self):
         for name in ("chunk", "steps", "width", "depth", "heads", "mlp_ratio"):
             _positive(f"flow.{name}", getattr(self, name))
         if not 1 <= self.execute <= self.chunk:
             raise UserError(f"flow.execute must be in [1, flow.chunk={self.chunk}], got {self.execute}")
+        if self.temporal_ensemble and self.execute != 1:
+            raise UserError(f"flow.temporal_ensemble predicts every step: flow.execute must be 1, got {self.execute}")
+        if self.ensemble_decay < 0:
+            raise UserError(f"flow.ensemble_decay must be >= 0, got {self.ensemble_decay}")
         if self.width % self.heads:
             raise UserError(f"flow.width ({self.width}) must be divisible by flow.heads ({self.heads})")
 
