@@ -1,12 +1,13 @@
 """A plain behaviour-cloning baseline: is the data learnable by *any* small policy, in closed loop?
 
-Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble]
+Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble] [--save probe.pt]
 
 Not SG-VLA: a GroupNorm CNN on the four images (head and hand RGB and depth, area-resized to 64 px,
 stacked as 8 channels), the normalised joint positions and a one-hot of the column, regressing
 chunks of 8 normalised actions with an L1 loss; in closed loop it executes the first 2 of each chunk,
 then re-plans, as the flow head (`--execute`: other counts, or ACT's temporal ensembling; the one
-trained net is evaluated once per setting).
+trained net is evaluated once per setting). Before the closed loop it reports how well the net fits
+the evaluated episodes' own frames open loop, by step of the episode.
 It is the issue-15 probe (0.085 held-out L1 in 60 s), run to convergence on every column and then
 evaluated closed loop on its own training episodes (the first `--episodes` per column of the first
 dataset), the same episodes as `habaux eval --episodes-from`. One core; about 7x the samples per
@@ -120,6 +121,7 @@ def main() -> None:
     parser.add_argument("--qpos-noise", type=float, default=0.0,
                         help="std of Gaussian noise on the normalised joint positions in training (against copying them)")
     parser.add_argument("--seed", type=int, default=0, help="weights and batches: another seed measures the run-to-run spread")
+    parser.add_argument("--save", type=Path, help="write the trained net and its stats here (torch.save)")
     parser.add_argument("--execute", default="2", type=executions,
                         help=f"comma-separated: actions executed per predicted chunk (1-{CHUNK}) or '{ENSEMBLE}' (ACT's temporal "
                              "ensembling); the trained net is evaluated closed loop once per value")  # fmt: skip
@@ -149,6 +151,9 @@ def main() -> None:
         step, losses = step + 1, [*losses[-199:], loss.item()]
     minutes = (time.time() - started) / 60
     net.eval()
+    if args.save:
+        torch.save({"net": net.state_dict(), "stats": stats, "columns": keys, "proprio": not args.no_proprio}, args.save)
+    fit = open_loop_fit(net, images, state, column, target, ends, columns, args.episodes, len(keys))
     size = f"{args.steps} steps, {args.data}" if args.steps else f"{args.minutes:g} minutes"
     flags = (f"--steps {args.steps}" if args.steps else f"--minutes {args.minutes:g}") + " --no-proprio" * args.no_proprio
     flags += (f" --qpos-noise {args.qpos_noise:g}" if args.qpos_noise else "") + (f" --seed {args.seed}" if args.seed else "")
@@ -163,7 +168,8 @@ def main() -> None:
         rows = evaluate_task(task, {"bc-probe": factory}, config)["bc-probe"]
         how = "temporal ensembling (a chunk predicted every step)" if execute == ENSEMBLE else f"{execute} actions executed per chunk"
         body = "\n".join([
-            f"{trained} Closed loop on {config.source}, {how}:", "",
+            f"{trained} Open-loop L1 (normalised) of the first predicted action on the evaluated episodes' own recorded "
+            f"frames, by step of the episode: {fit}.", "", f"Closed loop on {config.source}, {how}:", "",
             "| " + " | ".join(r.column for r in rows) + " | mean |", "|" + "---:|" * (len(rows) + 1),
             "| " + " | ".join(f"{r.successes}/{len(r.episodes)}" for r in rows) + f" | {np.mean([r.success_rate for r in rows]):.2f} |",
             "", "Failures: " + "; ".join(f"{r.column}: " + ", ".join(f"{why} ({n})" for why, n in reasons(r).most_common())
@@ -178,6 +184,24 @@ def main() -> None:
         record(f"Behaviour-cloning probe, {size}{variant}",
                f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}", body)
         print(body)
+
+
+PHASES = ((0, 10), (10, 50), (50, None))  # steps of an episode: the first reach's start, its middle, the rest
+
+
+def open_loop_fit(net, images, state, column, target, ends, columns, episodes: int, n_columns: int) -> str:
+    """L1 between the net's first action and the recorded one on the frames of the episodes the
+    closed loop runs (the first `episodes` per column, which come first in the arrays), by PHASES:
+    whether the net fits the start of an episode, where its rollouts leave the expert."""
+    firsts = [e for c in range(n_columns) for e in [e for e in range(len(ends) - 1) if columns[ends[e]] == c][:episodes]]
+    errors = {p: [] for p in PHASES}
+    with torch.no_grad():
+        for e in firsts:
+            idx = np.arange(ends[e], ends[e + 1])
+            err = (net(images[idx], state[idx], column[idx])[:, 0] - target[idx]).abs().mean(1).numpy()
+            for lo, hi in PHASES:
+                errors[(lo, hi)].extend(err[lo:hi])
+    return ", ".join(f"steps {lo}-{'end' if hi is None else hi - 1} {np.mean(v):.3f}" for (lo, hi), v in errors.items())
 
 
 def reasons(row) -> Counter:

@@ -12,5 +12,5 @@ run benchmarks/storage_loading.py --dataset "$data" --episodes 40 --depth-codec 
 run benchmarks/compression.py --dataset "$data" --windows 16 --repeat 3
 run benchmarks/training_inference.py --dataset "$data" --steps 60 --threads 1
 run benchmarks/training_inference.py --dataset "$data" --preset small --steps 30 --threads 1 --workers 1
-run benchmarks/generation.py --task SetTable --subtask pick --episodes 4 --steps 200 --policy expert
+run benchmarks/generation.py --task SetTable --subtask pick --episodes 4 --steps 200 --policy expert --launcher-episodes 48
 run benchmarks/eval_workers.py --subtasks close-fridge --episodes 30 --workers 1,2

@@ -84,3 +84,20 @@ def test_departure_is_the_first_step_off_the_recorded_path_and_lag_is_not_leavin
         traces = {(meta["layout_seed"], meta["episode_seed"]): list(trace[:, probe.BODY_IDX])}
         trace_key = probe.column_key(meta["subtask"], meta["target_category"])
         assert probe.departures(traces, str(tmp_path / "ds")) == {trace_key: [(expected, 10)]}
+
+
+def test_open_loop_fit_is_by_phase_on_the_first_episodes_of_each_column(load_benchmark):
+    probe = load_benchmark("bc_probe")
+    lengths, episode_columns = [60, 60, 60, 60], [0, 1, 0, 1]  # two per column; episodes=1 keeps the first of each
+    ends = np.concatenate([[0], np.cumsum(lengths)])
+    columns = np.repeat(episode_columns, lengths)
+    target = torch.zeros(ends[-1], ACTION_DIM)
+    for e in range(4):
+        target[ends[e]: ends[e] + 10] = 1.0 + e  # the first 10 steps of each episode: 1, 2, 3, 4
+
+    def net(images, qpos, column):
+        return torch.zeros(len(images), probe.CHUNK, ACTION_DIM)
+
+    text = probe.open_loop_fit(net, torch.zeros(ends[-1], 1), torch.zeros(ends[-1], 1), torch.from_numpy(columns), target, ends,
+                               columns, episodes=1, n_columns=2)  # fmt: skip
+    assert text == "steps 0-9 1.500, steps 10-49 0.000, steps 50-end 0.000"  # episodes 0 and 1 only: (1 + 2) / 2
