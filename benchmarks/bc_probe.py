@@ -183,7 +183,6 @@ def main() -> None:
         variant += f" (seed {args.seed})" * bool(args.seed) + f" (execute {execute})" * (execute != 2)
         record(f"Behaviour-cloning probe, {size}{variant}",
                f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}", body)
-        print(body)
 
 
 PHASES = ((0, 10), (10, 50), (50, None))  # steps of an episode: the first reach's start, its middle, the rest
