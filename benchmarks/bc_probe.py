@@ -105,10 +105,12 @@ class ProbePolicy:
     def select_action(self, observation, instruction: str) -> np.ndarray:
         self.trace.append(np.asarray(observation["qpos"])[BODY_IDX])
         if self.execute == ENSEMBLE:
-            self.queue.append(self.ensemble.step(self.chunk(observation)))
-        elif not self.queue:
-            self.queue.extend(self.chunk(observation)[: self.execute])
-        return np.clip(self.stats["action"].unnormalize(self.queue.popleft()), -1, 1).astype(np.float32)
+            normalised = self.ensemble.step(self.chunk(observation))
+        else:
+            if not self.queue:
+                self.queue.extend(self.chunk(observation)[: self.execute])
+            normalised = self.queue.popleft()
+        return np.clip(self.stats["action"].unnormalize(normalised), -1, 1).astype(np.float32)
 
 
 def main() -> None:

@@ -41,8 +41,6 @@ def with_inference_settings(model: SGVLAModel, assignments: list[str]) -> SGVLAM
         if key not in INFERENCE_SETTINGS:
             raise UserError(f"--set {item!r}: only inference settings can change on a trained checkpoint: {', '.join(INFERENCE_SETTINGS)}")
     model.config = override(model.config, assignments)
-    if model.flow is not None:
-        model.flow.cfg = model.config.flow  # the expert reads its steps from its own reference
     return model
 
 

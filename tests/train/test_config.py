@@ -105,7 +105,7 @@ def test_big_preset_shapes_on_meta(big_meta):
     enc = Encoded(torch.empty(b, t, 896, device="meta"), ones, ones)
     shapes = {s.name: tuple(big_meta.decoders[s.name](*big_meta.decoder_inputs(enc, s)).shape) for s in big_meta.config.enabled_decoders}
     assert shapes == {"global_pos": (2, 2), "grasp": (2,), "object_pose": (2, 7), "joint_pose": (2, 12), "mask": (2, 128, 128)}
-    assert big_meta.flow.sample(enc.hidden, ones, torch.empty(b, 8, 13, device="meta")).shape == (b, 8, 13)
+    assert big_meta.flow.sample(enc.hidden, ones, torch.empty(b, 8, 13, device="meta"), big_meta.config.flow.steps).shape == (b, 8, 13)
 
 
 def test_model_info_cli():

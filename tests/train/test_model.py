@@ -317,7 +317,7 @@ def test_the_flow_expert_reads_the_state_directly_when_flow_state_is_on():
     enc = model.encode(proc([sample], with_actions=False))
     moved = proc([sample], with_actions=False)
     moved.proprio = moved.proprio + 0.5  # the state the expert reads, not the one the prefix was encoded with
-    direct = model.flow.sample(enc.hidden, enc.prefix_mask, noise, moved.proprio)
+    direct = model.flow.sample(enc.hidden, enc.prefix_mask, noise, model.config.flow.steps, moved.proprio)
     assert not torch.allclose(direct, base)
     sample["action_chunk"], sample["action_chunk_valid"] = np.zeros((8, 13), np.float32), np.ones(8, bool)
     model.train()

@@ -53,9 +53,12 @@ def test_flow_temporal_ensemble_predicts_every_step_and_averages():
     np.testing.assert_allclose(second, np.clip(model.stats.unnormalize(mean), -1, 1), atol=1e-5)
 
 
-def test_flow_steps_setting_reaches_the_expert():
+def test_flow_steps_setting_sets_the_euler_steps(monkeypatch):
     model = with_inference_settings(flow_model(), ["flow.steps=3"])
-    assert model.flow.cfg.steps == 3 and model.config.flow.steps == 3
+    calls = []
+    monkeypatch.setattr(model.flow, "velocity", lambda x, *rest: calls.append(1) or torch.zeros_like(x))
+    SGVLAPolicy(model, head="flow").select_action(make_sample(np.random.default_rng(3)), EPISODE.instruction)
+    assert len(calls) == 3
 
 
 @pytest.mark.parametrize("setting, message", [

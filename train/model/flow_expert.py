@@ -90,9 +90,10 @@ class FlowExpert(nn.Module):
         return (err * w).sum(1) / w.sum(1).clamp(min=1.0)
 
     @torch.no_grad()
-    def sample(self, prefix, prefix_mask, noise, state=None) -> torch.Tensor:
-        """Euler integration from t=1 (noise) to t=0 in `steps` steps -> (B, chunk, A)."""
-        x, n = noise, self.cfg.steps
+    def sample(self, prefix, prefix_mask, noise, steps: int, state=None) -> torch.Tensor:
+        """Euler integration from t=1 (noise) to t=0 in `steps` steps -> (B, chunk, A). The caller
+        passes `flow.steps` from the model's config, an inference setting `eval --set` may change."""
+        x, n = noise, steps
         dt = -1.0 / n
         for i in range(n):
             t = torch.full((x.shape[0],), 1.0 + i * dt, device=x.device)

@@ -192,7 +192,8 @@ class SGVLAModel(nn.Module):
             shape = (len(batch), self.config.flow.chunk, ACTION_DIM)
             noise = torch.randn(shape, generator=generator)
         dtype = self.flow.action_in.weight.dtype
-        return self.flow.sample(enc.hidden.to(dtype), enc.prefix_mask, noise.to(enc.hidden.device, dtype), batch.proprio)
+        return self.flow.sample(enc.hidden.to(dtype), enc.prefix_mask, noise.to(enc.hidden.device, dtype), self.config.flow.steps,
+                                batch.proprio)  # fmt: skip
 
     @torch.no_grad()
     def predict_aux(self, batch: SGVLABatch) -> dict[str, torch.Tensor]:
