@@ -1,13 +1,14 @@
 """A plain behaviour-cloning baseline: is the data learnable by *any* small policy, in closed loop?
 
-Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble] [--save probe.pt]
+Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble] [--save probe.pt] [--load probe.pt] [--dagger ROUNDS]
 
 Not SG-VLA: a GroupNorm CNN on the four images (head and hand RGB and depth, area-resized to 64 px,
 stacked as 8 channels), the normalised joint positions and a one-hot of the column, regressing
 chunks of 8 normalised actions with an L1 loss; in closed loop it executes the first 2 of each chunk,
 then re-plans, as the flow head (`--execute`: other counts, or ACT's temporal ensembling; the one
 trained net is evaluated once per setting). Before the closed loop it reports how well the net fits
-the evaluated episodes' own frames open loop, by step of the episode.
+the evaluated episodes' own frames open loop, by step of the episode. `--dagger R` adds R DAgger rounds
+(probe_dagger.py: the probe drives on new layouts, the expert labels what it reaches) before the closed loop.
 It is the issue-15 probe (0.085 held-out L1 in 60 s), run to convergence on every column and then
 evaluated closed loop on its own training episodes (the first `--episodes` per column of the first
 dataset), the same episodes as `habaux eval --episodes-from`. One core; about 7x the samples per
@@ -26,6 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from probe_dagger import DaggerFactory, round_layouts  # noqa: E402
 from results import record  # noqa: E402
 
 from hab_aux.eval.config import EvalConfig  # noqa: E402
@@ -113,6 +115,63 @@ class ProbePolicy:
         return np.clip(self.stats["action"].unnormalize(normalised), -1, 1).astype(np.float32)
 
 
+class Samples:
+    """Training samples: 64-px images, normalised joint positions (zeros without proprio), column
+    indices, normalised actions, and where each episode ends (the chunk targets stop there)."""
+
+    def __init__(self, images, qpos, actions, columns, ends, stats, proprio: bool):
+        self.images, self.column, self.ends = images, torch.from_numpy(columns).long(), ends
+        self.state = torch.from_numpy(stats["qpos"].normalize(qpos) * proprio)
+        self.target = torch.from_numpy(stats["action"].normalize(actions))
+
+    def extend(self, other: "Samples") -> None:
+        self.images, self.column = torch.cat([self.images, other.images]), torch.cat([self.column, other.column])
+        self.state, self.target = torch.cat([self.state, other.state]), torch.cat([self.target, other.target])
+        self.ends = np.concatenate([self.ends, self.ends[-1] + other.ends[1:]])
+
+
+def chunk_steps(ends: np.ndarray) -> np.ndarray:
+    """(steps, CHUNK): the steps whose actions make each step's target chunk, padded with its episode's last."""
+    last = np.repeat(ends[1:], np.diff(ends)) - 1
+    return np.minimum(np.arange(ends[-1])[:, None] + np.arange(CHUNK), last[:, None])
+
+
+def train(net, optimizer, samples: Samples, rng, qpos_noise: float, steps: int | None, minutes: float) -> tuple[int, list[float]]:
+    """`steps` steps of BATCH (or `minutes` of them); (steps taken, the last 200 losses)."""
+    future = chunk_steps(samples.ends)
+    started, step, losses = time.time(), 0, []
+    net.train()
+    while step < steps if steps is not None else time.time() - started < minutes * 60:
+        b = rng.integers(0, len(samples.target), BATCH)
+        shift = tuple(int(s) for s in rng.integers(-2, 3, 2))  # random shift, 2 px at 64 (4 at 128)
+        qpos = samples.state[b] + qpos_noise * torch.randn_like(samples.state[b]) if qpos_noise else samples.state[b]
+        loss = (net(torch.roll(samples.images[b], shift, (2, 3)), qpos, samples.column[b]) - samples.target[future[b]]).abs().mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        step, losses = step + 1, [*losses[-199:], loss.item()]
+    net.eval()
+    return step, losses
+
+
+def dagger_round(task, factory: "_Factory", stats, keys, round_index: int, episodes: int) -> tuple[Samples, list]:
+    """Roll the probe out on `episodes` new train layouts per column, the expert labelling every
+    state it reaches (probe_dagger); (those labelled steps, the rollouts' ColumnResults)."""
+
+    def keep(observation):
+        return image_input({k: np.asarray(observation[k])[None] for k in IMAGES})[0], proprio_of(observation["qpos"])
+
+    labelled = DaggerFactory(factory, keep)
+    config = EvalConfig(episodes=episodes, split="train", seed=round_layouts(round_index, episodes))
+    rows = evaluate_task(task, {"dagger": labelled}, config)["dagger"]
+    episodes_ = [(keys.index(key), steps) for key, steps in labelled.episodes if steps]
+    lengths = [len(steps) for _, steps in episodes_]
+    samples = Samples(torch.stack([x for _, s in episodes_ for (x, _), _ in s]), np.stack([q for _, s in episodes_ for (_, q), _ in s]),
+                      np.stack([a for _, s in episodes_ for _, a in s]), np.repeat([c for c, _ in episodes_], lengths),
+                      np.concatenate([[0], np.cumsum(lengths)]), stats, factory.proprio)  # fmt: skip
+    return samples, rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--data", required=True, help="comma-separated datasets; episodes come from the first")
@@ -124,46 +183,61 @@ def main() -> None:
                         help="std of Gaussian noise on the normalised joint positions in training (against copying them)")
     parser.add_argument("--seed", type=int, default=0, help="weights and batches: another seed measures the run-to-run spread")
     parser.add_argument("--save", type=Path, help="write the trained net and its stats here (torch.save)")
+    parser.add_argument("--load", type=Path, help="start from a net --save wrote (with its stats) instead of random weights")
     parser.add_argument("--execute", default="2", type=executions,
                         help=f"comma-separated: actions executed per predicted chunk (1-{CHUNK}) or '{ENSEMBLE}' (ACT's temporal "
                              "ensembling); the trained net is evaluated closed loop once per value")  # fmt: skip
+    parser.add_argument("--dagger", type=int, default=0, help="DAgger rounds after training (probe_dagger.py): each rolls the "
+                        "probe out on new train layouts, adds the expert's labels of the states it reached, trains on")
+    parser.add_argument("--dagger-episodes", type=int, default=10, help="rollouts per column in each DAgger round")
+    parser.add_argument("--dagger-steps", type=int, default=2400, help="training steps after each DAgger round")
     args = parser.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
     task, paths = get_task("SetTable"), args.data.split(",")
     keys = [c.key for c in select_columns(task, None)]
     images, qpos, actions, columns, ends = load(paths, keys)
-    stats = {"action": ActionStats.from_data(actions), "qpos": ProprioStats.from_data(qpos)}
-    target = torch.from_numpy(stats["action"].normalize(actions))
-    state = torch.from_numpy(stats["qpos"].normalize(qpos) * (not args.no_proprio))
-    column = torch.from_numpy(columns).long()
-    last = np.repeat(ends[1:], np.diff(ends)) - 1  # each step's episode's last step: chunks are padded with it
-    future = np.minimum(np.arange(len(target))[:, None] + np.arange(CHUNK), last[:, None])
+    saved = torch.load(args.load, weights_only=False) if args.load else None
+    if saved and (saved["columns"] != keys or saved["proprio"] == args.no_proprio):
+        sys.exit(f"--load {args.load}: saved for columns {saved['columns']} with proprio {saved['proprio']}; "
+                 f"this run has {keys} with proprio {not args.no_proprio}")
+    stats = saved["stats"] if saved else {"action": ActionStats.from_data(actions), "qpos": ProprioStats.from_data(qpos)}
+    samples = Samples(images, qpos, actions, columns, ends, stats, not args.no_proprio)
+    demo_steps = len(samples.target)
     net, rng = ProbeNet(len(keys)), np.random.default_rng(args.seed)
+    if saved:
+        net.load_state_dict(saved["net"])
     optimizer = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=1e-4)
-    started, step, losses = time.time(), 0, []
-    while step < args.steps if args.steps else time.time() - started < args.minutes * 60:
-        b = rng.integers(0, len(target), BATCH)
-        shift = tuple(int(s) for s in rng.integers(-2, 3, 2))  # random shift, 2 px at 64 (4 at 128)
-        qpos = state[b] + args.qpos_noise * torch.randn_like(state[b]) if args.qpos_noise and not args.no_proprio else state[b]
-        loss = (net(torch.roll(images[b], shift, (2, 3)), qpos, column[b]) - target[future[b]]).abs().mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        step, losses = step + 1, [*losses[-199:], loss.item()]
+    qpos_noise = 0.0 if args.no_proprio else args.qpos_noise
+    started = time.time()
+    step, losses = train(net, optimizer, samples, rng, qpos_noise, args.steps, args.minutes)
+    rounds = []
+    for r in range(args.dagger):
+        factory = _Factory(net, stats, keys, not args.no_proprio, args.execute[0])
+        added, rows = dagger_round(task, factory, stats, keys, r, args.dagger_episodes)
+        samples.extend(added)
+        more, losses = train(net, optimizer, samples, rng, qpos_noise, args.dagger_steps, 0.0)
+        step += more
+        rounds.append(f"round {r + 1}: the probe succeeded on {sum(x.successes for x in rows)} of "
+                      f"{sum(len(x.episodes) for x in rows)} rollouts; {len(added.target)} labelled steps added")
     minutes = (time.time() - started) / 60
-    net.eval()
     if args.save:
         torch.save({"net": net.state_dict(), "stats": stats, "columns": keys, "proprio": not args.no_proprio}, args.save)
-    fit = open_loop_fit(net, images, state, column, target, ends, columns, args.episodes, len(keys))
-    size = f"{args.steps} steps, {args.data}" if args.steps else f"{args.minutes:g} minutes"
-    flags = (f"--steps {args.steps}" if args.steps else f"--minutes {args.minutes:g}") + " --no-proprio" * args.no_proprio
+    fit = open_loop_fit(net, samples.images, samples.state, samples.column, samples.target, samples.ends,
+                        samples.column.numpy(), args.episodes, len(keys))  # fmt: skip
+    size = f"{args.steps} steps, {args.data}" if args.steps is not None else f"{args.minutes:g} minutes"
+    flags = (f"--steps {args.steps}" if args.steps is not None else f"--minutes {args.minutes:g}") + " --no-proprio" * args.no_proprio
     flags += (f" --qpos-noise {args.qpos_noise:g}" if args.qpos_noise else "") + (f" --seed {args.seed}" if args.seed else "")
-    flags += f" --execute {','.join(map(str, args.execute))}" * (args.execute != [2])
-    trained = (f"Trained {minutes:.0f} min on one core: {step} steps of {BATCH} ({step * BATCH / len(target):.1f} passes over "
-               f"{len(target)} steps); training L1 (normalised, mean of the last 200 steps) {np.mean(losses):.3f}. "
-               f"Joint positions {'off' if args.no_proprio else 'on'}"
-               f"{f', with noise of std {args.qpos_noise:g} in training' if args.qpos_noise and not args.no_proprio else ''}.")  # fmt: skip
+    flags += f" --execute {','.join(map(str, args.execute))}" * (args.execute != [2]) + (f" --load {args.load}" if args.load else "")
+    if args.dagger:
+        flags += f" --dagger {args.dagger} --dagger-episodes {args.dagger_episodes} --dagger-steps {args.dagger_steps}"
+    trained = (f"Trained {minutes:.0f} min on one core{f' from {args.load}' if args.load else ''}: {step} steps of {BATCH} "
+               f"({step * BATCH / demo_steps:.1f} passes over {demo_steps} recorded steps); training L1 (normalised, mean of "
+               f"the last 200 steps) {np.mean(losses) if losses else float('nan'):.3f}. Joint positions {'off' if args.no_proprio else 'on'}"
+               f"{f', with noise of std {args.qpos_noise:g} in training' if qpos_noise else ''}.")  # fmt: skip
+    if rounds:
+        trained += (f" DAgger ({args.dagger_episodes} rollouts per column on new train layouts per round, executing "
+                    f"{args.execute[0]} per chunk, {args.dagger_steps} steps after each): " + "; ".join(rounds) + ".")
     for execute in args.execute:
         factory = _Factory(net, stats, keys, not args.no_proprio, execute)
         config = EvalConfig(episodes=args.episodes, episodes_from=Path(paths[0]))
@@ -183,6 +257,7 @@ def main() -> None:
         ])  # fmt: skip
         variant = " (proprio off)" * args.no_proprio + f" (qpos noise {args.qpos_noise:g})" * bool(args.qpos_noise)
         variant += f" (seed {args.seed})" * bool(args.seed) + f" (execute {execute})" * (execute != 2)
+        variant += f" (DAgger {args.dagger})" * bool(args.dagger) + " (loaded)" * bool(args.load)
         record(f"Behaviour-cloning probe, {size}{variant}",
                f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}", body)
 

@@ -101,3 +101,58 @@ def test_open_loop_fit_is_by_phase_on_the_first_episodes_of_each_column(load_ben
     text = probe.open_loop_fit(net, torch.zeros(ends[-1], 1), torch.zeros(ends[-1], 1), torch.from_numpy(columns), target, ends,
                                columns, episodes=1, n_columns=2)  # fmt: skip
     assert text == "steps 0-9 1.500, steps 10-49 0.000, steps 50-end 0.000"  # episodes 0 and 1 only: (1 + 2) / 2
+
+
+class _Recorder:
+    def __init__(self, action):
+        self.action, self.resets, self.seen = action, [], []
+
+    def reset(self, episode):
+        self.resets.append(episode)
+
+    def select_action(self, observation, instruction):
+        self.seen.append(observation)
+        return self.action
+
+
+def test_dagger_executes_the_learners_action_and_keeps_the_experts_label(load_benchmark):
+    dagger = load_benchmark("probe_dagger")
+    learner, expert, episodes = _Recorder(np.full(ACTION_DIM, 0.5, np.float32)), _Recorder(np.full(ACTION_DIM, 3.0)), []
+    policy = dagger.Labelled(learner, expert, "pick", keep=lambda obs: obs["i"], episodes=episodes)
+    for episode in ("first", "second"):
+        policy.reset(episode)
+        executed = [policy.select_action({"i": i}, "") for i in range(3 if episode == "first" else 2)]
+    assert learner.resets == expert.resets == ["first", "second"]
+    assert len(learner.seen) == len(expert.seen) == 5  # both see every observation
+    np.testing.assert_array_equal(executed[-1], learner.action)
+    assert [(column, [i for i, _ in steps]) for column, steps in episodes] == [("pick", [0, 1, 2]), ("pick", [0, 1])]
+    label = episodes[0][1][0][1]
+    assert label.dtype == np.float32 and np.all(label == 1.0)  # the expert's action, clipped as run_batch clips
+
+
+def test_dagger_rounds_roll_out_on_layouts_no_generated_dataset_records(load_benchmark):
+    from hab_aux.generate.plan import GenerateConfig, attempt
+
+    dagger = load_benchmark("probe_dagger")
+    rounds = [set(range(dagger.round_layouts(r, 10), dagger.round_layouts(r, 10) + 10)) for r in range(5)]
+    assert all(not a & b for i, a in enumerate(rounds) for b in rounds[i + 1:])  # a new set of layouts each round
+    config = GenerateConfig.parse("SetTable", None)  # seed 0: how the probe's datasets were generated
+    recorded = {attempt(config, slot, r).layout_seed for slot in range(1000) for r in range(8)}
+    assert not recorded & set().union(*rounds)
+
+
+def test_added_episodes_end_their_own_chunks(load_benchmark):
+    probe = load_benchmark("bc_probe")
+    stats = {"action": probe.ActionStats(-np.ones(ACTION_DIM), np.ones(ACTION_DIM)), "qpos": probe.ProprioStats(-np.ones(12), np.ones(12))}
+
+    def samples(value, n):
+        return probe.Samples(torch.zeros(n, 8, probe.RES, probe.RES), np.zeros((n, 12), np.float32),
+                             np.full((n, ACTION_DIM), value, np.float32), np.zeros(n, int), np.array([0, n]), stats, True)  # fmt: skip
+
+    demos = samples(0.5, 3)
+    demos.extend(samples(-0.5, 4))
+    np.testing.assert_array_equal(demos.ends, [0, 3, 7])
+    assert demos.images.shape[0] == demos.state.shape[0] == demos.column.shape[0] == demos.target.shape[0] == 7
+    chunks = probe.chunk_steps(demos.ends)
+    np.testing.assert_array_equal(chunks[2], [2] * probe.CHUNK)  # the first episode's last step
+    np.testing.assert_array_equal(chunks[3], [3, 4, 5, 6, 6, 6, 6, 6])  # the added episode's chunks stay in it
