@@ -84,6 +84,11 @@ def load(paths: list[str], keys: list[str]):
     return torch.cat(images), np.concatenate(qpos), np.concatenate(actions), np.concatenate(columns), np.array(ends)
 
 
+def observed(observation) -> tuple[torch.Tensor, np.ndarray]:
+    """One observation as the probe reads it: (1, 8, 64, 64) images and the 12 joint positions (not normalised)."""
+    return image_input({k: np.asarray(observation[k])[None] for k in IMAGES}), proprio_of(observation["qpos"])
+
+
 class ProbePolicy:
     name = "bc-probe"
 
@@ -99,10 +104,10 @@ class ProbePolicy:
 
     def chunk(self, observation) -> np.ndarray:
         """The net's normalised (CHUNK, 13) actions for this observation."""
-        steps = {k: np.asarray(observation[k])[None] for k in IMAGES}
-        q = self.stats["qpos"].normalize(proprio_of(observation["qpos"])) * self.proprio
+        images, qpos = observed(observation)
+        q = self.stats["qpos"].normalize(qpos) * self.proprio
         with torch.no_grad():
-            return self.net(image_input(steps), torch.from_numpy(q)[None], torch.tensor([self.column]))[0].numpy()
+            return self.net(images, torch.from_numpy(q)[None], torch.tensor([self.column]))[0].numpy()
 
     def select_action(self, observation, instruction: str) -> np.ndarray:
         self.trace.append(np.asarray(observation["qpos"])[BODY_IDX])
@@ -157,17 +162,13 @@ def train(net, optimizer, samples: Samples, rng, qpos_noise: float, steps: int |
 def dagger_round(task, factory: "_Factory", stats, keys, round_index: int, episodes: int) -> tuple[Samples, list]:
     """Roll the probe out on `episodes` new train layouts per column, the expert labelling every
     state it reaches (probe_dagger); (those labelled steps, the rollouts' ColumnResults)."""
-
-    def keep(observation):
-        return image_input({k: np.asarray(observation[k])[None] for k in IMAGES})[0], proprio_of(observation["qpos"])
-
-    labelled = DaggerFactory(factory, keep)
+    labelled = DaggerFactory(factory, observed)
     config = EvalConfig(episodes=episodes, split="train", seed=round_layouts(round_index, episodes))
     rows = evaluate_task(task, {"dagger": labelled}, config)["dagger"]
-    episodes_ = [(keys.index(key), steps) for key, steps in labelled.episodes if steps]
-    lengths = [len(steps) for _, steps in episodes_]
-    samples = Samples(torch.stack([x for _, s in episodes_ for (x, _), _ in s]), np.stack([q for _, s in episodes_ for (_, q), _ in s]),
-                      np.stack([a for _, s in episodes_ for _, a in s]), np.repeat([c for c, _ in episodes_], lengths),
+    kept = [(keys.index(key), steps) for key, steps in labelled.episodes if steps]
+    images, qpos, actions = zip(*((x, q, a) for _, steps in kept for (x, q), a in steps))
+    lengths = [len(steps) for _, steps in kept]
+    samples = Samples(torch.cat(images), np.stack(qpos), np.stack(actions), np.repeat([c for c, _ in kept], lengths),
                       np.concatenate([[0], np.cumsum(lengths)]), stats, factory.proprio)  # fmt: skip
     return samples, rows
 
