@@ -71,17 +71,19 @@ class ProbeNet(nn.Module):
 
 
 def load(paths: list[str], keys: list[str]):
-    images, qpos, actions, columns, ends = [], [], [], [], [0]
-    for path in paths:
-        data = open_dataset(path)
+    """The datasets' steps as arrays; the images fill one preallocated tensor (no second copy)."""
+    datasets = [open_dataset(path) for path in paths]
+    images = torch.empty((sum(int(d.episode_ends[-1]) for d in datasets), 2 * len(IMAGES), RES, RES), dtype=torch.float16)
+    qpos, actions, columns, ends = [], [], [], [0]
+    for data in datasets:
         for e, meta in enumerate(data.meta):
             steps = data.episode(e, (*IMAGES, "qpos", "action"))
-            images.append(image_input(steps))
+            images[ends[-1] : ends[-1] + len(steps["action"])] = image_input(steps)
             qpos.append(steps["qpos"][:, list(QPOS_NO_BASE)])
             actions.append(steps["action"])
             columns.append(np.full(len(steps["action"]), keys.index(column_key(meta["subtask"], meta["target_category"]))))
             ends.append(ends[-1] + len(steps["action"]))
-    return torch.cat(images), np.concatenate(qpos), np.concatenate(actions), np.concatenate(columns), np.array(ends)
+    return images, np.concatenate(qpos), np.concatenate(actions), np.concatenate(columns), np.array(ends)
 
 
 def observed(observation) -> tuple[torch.Tensor, np.ndarray]:
@@ -122,17 +124,29 @@ class ProbePolicy:
 
 class Samples:
     """Training samples: 64-px images, normalised joint positions (zeros without proprio), column
-    indices, normalised actions, and where each episode ends (the chunk targets stop there)."""
+    indices, normalised actions, and where each episode ends (the chunk targets stop there). The
+    images stay in the parts they came in (demonstrations, then each DAgger round), so growing
+    the set never copies the demonstrations' images."""
 
     def __init__(self, images, qpos, actions, columns, ends, stats, proprio: bool):
-        self.images, self.column, self.ends = images, torch.from_numpy(columns).long(), ends
+        self.parts, self.column, self.ends = [images], torch.from_numpy(columns).long(), ends
         self.state = torch.from_numpy(stats["qpos"].normalize(qpos) * proprio)
         self.target = torch.from_numpy(stats["action"].normalize(actions))
 
+    def images(self, index: np.ndarray) -> torch.Tensor:
+        """The images of the steps `index`."""
+        starts = np.cumsum([0] + [len(p) for p in self.parts])
+        part = np.searchsorted(starts, index, side="right") - 1
+        out = torch.empty((len(index), *self.parts[0].shape[1:]), dtype=self.parts[0].dtype)
+        for k in np.unique(part):
+            where = np.flatnonzero(part == k)
+            out[where] = self.parts[k][index[where] - starts[k]]
+        return out
+
     def extend(self, other: "Samples") -> None:
-        self.images, self.column = torch.cat([self.images, other.images]), torch.cat([self.column, other.column])
-        self.state, self.target = torch.cat([self.state, other.state]), torch.cat([self.target, other.target])
-        self.ends = np.concatenate([self.ends, self.ends[-1] + other.ends[1:]])
+        self.parts += other.parts
+        self.column, self.state = torch.cat([self.column, other.column]), torch.cat([self.state, other.state])
+        self.target, self.ends = torch.cat([self.target, other.target]), np.concatenate([self.ends, self.ends[-1] + other.ends[1:]])
 
 
 def chunk_steps(ends: np.ndarray) -> np.ndarray:
@@ -150,7 +164,7 @@ def train(net, optimizer, samples: Samples, rng, qpos_noise: float, steps: int |
         b = rng.integers(0, len(samples.target), BATCH)
         shift = tuple(int(s) for s in rng.integers(-2, 3, 2))  # random shift, 2 px at 64 (4 at 128)
         qpos = samples.state[b] + qpos_noise * torch.randn_like(samples.state[b]) if qpos_noise else samples.state[b]
-        loss = (net(torch.roll(samples.images[b], shift, (2, 3)), qpos, samples.column[b]) - samples.target[future[b]]).abs().mean()
+        loss = (net(torch.roll(samples.images(b), shift, (2, 3)), qpos, samples.column[b]) - samples.target[future[b]]).abs().mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -224,8 +238,7 @@ def main() -> None:
     minutes = (time.time() - started) / 60
     if args.save:
         torch.save({"net": net.state_dict(), "stats": stats, "columns": keys, "proprio": not args.no_proprio}, args.save)
-    fit = open_loop_fit(net, samples.images, samples.state, samples.column, samples.target, samples.ends,
-                        samples.column.numpy(), args.episodes, len(keys))  # fmt: skip
+    fit = open_loop_fit(net, samples, args.episodes, len(keys))
     size = f"{args.steps} steps, {args.data}" if args.steps is not None else f"{args.minutes:g} minutes"
     flags = (f"--steps {args.steps}" if args.steps is not None else f"--minutes {args.minutes:g}") + " --no-proprio" * args.no_proprio
     flags += (f" --qpos-noise {args.qpos_noise:g}" if args.qpos_noise else "") + (f" --seed {args.seed}" if args.seed else "")
@@ -266,16 +279,18 @@ def main() -> None:
 PHASES = ((0, 10), (10, 50), (50, None))  # steps of an episode: the first reach's start, its middle, the rest
 
 
-def open_loop_fit(net, images, state, column, target, ends, columns, episodes: int, n_columns: int) -> str:
+def open_loop_fit(net, samples: Samples, episodes: int, n_columns: int) -> str:
     """L1 between the net's first action and the recorded one on the frames of the episodes the
     closed loop runs (the first `episodes` per column, which come first in the arrays), by PHASES:
     whether the net fits the start of an episode, where its rollouts leave the expert."""
+    ends, columns = samples.ends, samples.column.numpy()
     firsts = [e for c in range(n_columns) for e in [e for e in range(len(ends) - 1) if columns[ends[e]] == c][:episodes]]
     errors = {p: [] for p in PHASES}
     with torch.no_grad():
         for e in firsts:
             idx = np.arange(ends[e], ends[e + 1])
-            err = (net(images[idx], state[idx], column[idx])[:, 0] - target[idx]).abs().mean(1).numpy()
+            predicted = net(samples.images(idx), samples.state[idx], samples.column[idx])[:, 0]
+            err = (predicted - samples.target[idx]).abs().mean(1).numpy()
             for lo, hi in PHASES:
                 errors[(lo, hi)].extend(err[lo:hi])
     return ", ".join(f"steps {lo}-{'end' if hi is None else hi - 1} {np.mean(v):.3f}" for (lo, hi), v in errors.items())

@@ -98,8 +98,11 @@ def test_open_loop_fit_is_by_phase_on_the_first_episodes_of_each_column(load_ben
     def net(images, qpos, column):
         return torch.zeros(len(images), probe.CHUNK, ACTION_DIM)
 
-    text = probe.open_loop_fit(net, torch.zeros(ends[-1], 1), torch.zeros(ends[-1], 1), torch.from_numpy(columns), target, ends,
-                               columns, episodes=1, n_columns=2)  # fmt: skip
+    stats = {"action": probe.ActionStats(-np.ones(ACTION_DIM), np.ones(ACTION_DIM)), "qpos": probe.ProprioStats(-np.ones(12), np.ones(12))}
+    samples = probe.Samples(torch.zeros(ends[-1], 1), np.zeros((ends[-1], 12), np.float32), np.zeros((ends[-1], ACTION_DIM), np.float32),
+                            columns, ends, stats, True)  # fmt: skip
+    samples.target = target
+    text = probe.open_loop_fit(net, samples, episodes=1, n_columns=2)
     assert text == "steps 0-9 1.500, steps 10-49 0.000, steps 50-end 0.000"  # episodes 0 and 1 only: (1 + 2) / 2
 
 
@@ -141,18 +144,20 @@ def test_dagger_rounds_roll_out_on_layouts_no_generated_dataset_records(load_ben
     assert not recorded & set().union(*rounds)
 
 
-def test_added_episodes_end_their_own_chunks(load_benchmark):
+def test_added_episodes_keep_their_images_and_end_their_own_chunks(load_benchmark):
     probe = load_benchmark("bc_probe")
     stats = {"action": probe.ActionStats(-np.ones(ACTION_DIM), np.ones(ACTION_DIM)), "qpos": probe.ProprioStats(-np.ones(12), np.ones(12))}
 
     def samples(value, n):
-        return probe.Samples(torch.zeros(n, 8, probe.RES, probe.RES), np.zeros((n, 12), np.float32),
+        return probe.Samples(torch.full((n, 8, probe.RES, probe.RES), value), np.zeros((n, 12), np.float32),
                              np.full((n, ACTION_DIM), value, np.float32), np.zeros(n, int), np.array([0, n]), stats, True)  # fmt: skip
 
     demos = samples(0.5, 3)
     demos.extend(samples(-0.5, 4))
     np.testing.assert_array_equal(demos.ends, [0, 3, 7])
-    assert demos.images.shape[0] == demos.state.shape[0] == demos.column.shape[0] == demos.target.shape[0] == 7
+    assert demos.state.shape[0] == demos.column.shape[0] == demos.target.shape[0] == 7
+    images = demos.images(np.array([6, 0, 3, 2]))  # each step's image from its own part, in the order asked
+    assert images[:, 0, 0, 0].tolist() == [-0.5, 0.5, -0.5, 0.5]
     chunks = probe.chunk_steps(demos.ends)
     np.testing.assert_array_equal(chunks[2], [2] * probe.CHUNK)  # the first episode's last step
     np.testing.assert_array_equal(chunks[3], [3, 4, 5, 6, 6, 6, 6, 6])  # the added episode's chunks stay in it
