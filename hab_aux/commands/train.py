@@ -1,5 +1,6 @@
 """`habaux train`: progressive three-stage co-training of SG-VLA on generated datasets."""
 
+import os
 from pathlib import Path
 from typing import Annotated
 
@@ -76,7 +77,8 @@ def command(
         strategy=strategy, labels=labels, shift=shift, keep_last=keep_last, keep_every=keep_every,
     )  # fmt: skip
     checkpoint = train(config, console, resume=resume)
-    console.print(f"checkpoint: {checkpoint}")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one line, not one per process
+        console.print(f"checkpoint: {checkpoint}")
 
 
 def plot_command(

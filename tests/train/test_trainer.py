@@ -131,7 +131,8 @@ def test_plot_writes_a_png(settable, tmp_path):
 
 
 def torchrun(settable, out, cache, *args):
-    """`habaux train` on 2 CPU ranks (gloo): recipe sgvla-flow, adapt 2 steps then expert (flow only) 2 steps."""
+    """`habaux train` on 2 CPU ranks (gloo): recipe sgvla-flow, adapt 2 steps then expert (flow only) 2 steps;
+    (the run's metrics records, its standard output)."""
     import os
     import subprocess
     import sys
@@ -146,27 +147,28 @@ def torchrun(settable, out, cache, *args):
         capture_output=True, text=True, env=env, timeout=300,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-2000:]
-    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()], done.stdout
 
 
 @pytest.fixture(scope="module")
 def ddp_run(settable, tmp_path_factory):
     run = tmp_path_factory.mktemp("ddp") / "run"
-    return run, torchrun(settable, run, run.parent / "cache")
+    return run, *torchrun(settable, run, run.parent / "cache")
 
 
 def test_torchrun_ddp_two_ranks_trains_across_a_stage_switch(ddp_run):
-    run, records = ddp_run
+    run, records, stdout = ddp_run
     assert [r["stage"] for r in records] == ["adapt", "adapt", "expert", "expert"]
     assert json.loads((run / "train_config.json").read_text())["world_size"] == 2
     assert (run / "checkpoints" / "step-0000004" / "model.safetensors").exists()
+    assert stdout.count("checkpoint:") == 1  # printed by rank 0 only
 
 
 def test_torchrun_fsdp_matches_ddp_freezes_the_backbone_and_resumes(settable, ddp_run, tmp_path):
     run = tmp_path / "run"
     torchrun(settable, run, tmp_path / "cache", "--strategy", "fsdp", "--max-steps", "3")
     assert json.loads((run / "train_config.json").read_text())["strategy"] == "fsdp"
-    records = torchrun(settable, run, tmp_path / "cache", "--strategy", "fsdp", "--resume")
+    records, _ = torchrun(settable, run, tmp_path / "cache", "--strategy", "fsdp", "--resume")
     assert [r["step"] for r in records] == [1, 2, 3, 4]
     assert [r["stage"] for r in records] == ["adapt", "adapt", "expert", "expert"]
     adapted, final = weights(run / "checkpoints" / "step-0000002"), weights(run / "checkpoints" / "step-0000004")
