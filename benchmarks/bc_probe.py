@@ -1,6 +1,6 @@
 """A plain behaviour-cloning baseline: is the data learnable by *any* small policy, in closed loop?
 
-Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble] [--save probe.pt] [--load probe.pt] [--dagger ROUNDS]
+Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble] [--save probe.pt] [--load probe.pt] [--dagger ROUNDS] [--subtasks place]
 
 Not SG-VLA: a GroupNorm CNN on the four images (head and hand RGB and depth, area-resized to 64 px,
 stacked as 8 channels), the normalised joint positions and a one-hot of the column, regressing
@@ -70,19 +70,25 @@ class ProbeNet(nn.Module):
         return self.head(x).view(-1, CHUNK, ACTION_DIM)
 
 
-def load(paths: list[str], keys: list[str]):
-    """The datasets' steps as arrays; the images fill one preallocated tensor (no second copy)."""
-    datasets = [open_dataset(path) for path in paths]
-    images = torch.empty((sum(int(d.episode_ends[-1]) for d in datasets), 2 * len(IMAGES), RES, RES), dtype=torch.float16)
-    qpos, actions, columns, ends = [], [], [], [0]
-    for data in datasets:
+def load(paths: list[str], keys: list[str], chosen: list[str]):
+    """The steps of the datasets' episodes of the `chosen` columns as arrays; the images fill one
+    preallocated tensor (no second copy)."""
+    episodes = []  # (dataset, episode index, column index, length)
+    for data in (open_dataset(path) for path in paths):
         for e, meta in enumerate(data.meta):
-            steps = data.episode(e, (*IMAGES, "qpos", "action"))
-            images[ends[-1] : ends[-1] + len(steps["action"])] = image_input(steps)
-            qpos.append(steps["qpos"][:, list(QPOS_NO_BASE)])
-            actions.append(steps["action"])
-            columns.append(np.full(len(steps["action"]), keys.index(column_key(meta["subtask"], meta["target_category"]))))
-            ends.append(ends[-1] + len(steps["action"]))
+            key = column_key(meta["subtask"], meta["target_category"])
+            if key in chosen:
+                start, end = data.episode_bounds(e)
+                episodes.append((data, e, keys.index(key), end - start))
+    images = torch.empty((sum(n for *_, n in episodes), 2 * len(IMAGES), RES, RES), dtype=torch.float16)
+    qpos, actions, columns, ends = [], [], [], [0]
+    for data, e, column, n in episodes:
+        steps = data.episode(e, (*IMAGES, "qpos", "action"))
+        images[ends[-1] : ends[-1] + n] = image_input(steps)
+        qpos.append(steps["qpos"][:, list(QPOS_NO_BASE)])
+        actions.append(steps["action"])
+        columns.append(np.full(n, column))
+        ends.append(ends[-1] + n)
     return images, np.concatenate(qpos), np.concatenate(actions), np.concatenate(columns), np.array(ends)
 
 
@@ -173,12 +179,13 @@ def train(net, optimizer, samples: Samples, rng, qpos_noise: float, steps: int |
     return step, losses
 
 
-def dagger_round(task, factory: "_Factory", stats, keys, round_index: int, episodes: int) -> tuple[Samples, list]:
-    """Roll the probe out on `episodes` new train layouts per column, the expert labelling every
+def dagger_round(task, factory: "_Factory", stats, keys, round_index: int, episodes: int,
+                 subtasks: tuple[str, ...] | None) -> tuple[Samples, list]:  # fmt: skip
+    """Roll the probe out on `episodes` new train layouts per column (of `subtasks`), the expert labelling every
     state it reaches (probe_dagger); (those labelled steps, the rollouts' ColumnResults)."""
     labelled = DaggerFactory(factory, observed)
     config = EvalConfig(episodes=episodes, split="train", seed=round_layouts(round_index, episodes))
-    rows = evaluate_task(task, {"dagger": labelled}, config)["dagger"]
+    rows = evaluate_task(task, {"dagger": labelled}, config, subtasks=subtasks)["dagger"]
     kept = [(keys.index(key), steps) for key, steps in labelled.episodes if steps]
     images, qpos, actions = zip(*((x, q, a) for _, steps in kept for (x, q), a in steps))
     lengths = [len(steps) for _, steps in kept]
@@ -193,6 +200,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=20.0, help="training wall time")
     parser.add_argument("--steps", type=int, help="train this many steps instead (the same fit on a busy machine)")
     parser.add_argument("--episodes", type=int, default=10, help="own training episodes per column, closed loop")
+    parser.add_argument("--subtasks", help="comma-separated subtasks or column keys (as `habaux eval --subtasks`): "
+                        "train on and evaluate only these columns (default all)")
     parser.add_argument("--no-proprio", action="store_true", help="zero the joint-position input")
     parser.add_argument("--qpos-noise", type=float, default=0.0,
                         help="std of Gaussian noise on the normalised joint positions in training (against copying them)")
@@ -211,7 +220,9 @@ def main() -> None:
     torch.manual_seed(args.seed)
     task, paths = get_task("SetTable"), args.data.split(",")
     keys = [c.key for c in select_columns(task, None)]
-    images, qpos, actions, columns, ends = load(paths, keys)
+    subtasks = tuple(args.subtasks.split(",")) if args.subtasks else None
+    chosen = [c.key for c in select_columns(task, subtasks)]
+    images, qpos, actions, columns, ends = load(paths, keys, chosen)
     saved = torch.load(args.load, weights_only=False) if args.load else None
     if saved and (saved["columns"] != keys or saved["proprio"] == args.no_proprio):
         sys.exit(f"--load {args.load}: saved for columns {saved['columns']} with proprio {saved['proprio']}; "
@@ -229,7 +240,7 @@ def main() -> None:
     rounds = []
     for r in range(args.dagger):
         factory = _Factory(net, stats, keys, not args.no_proprio, args.execute[0])
-        added, rows = dagger_round(task, factory, stats, keys, r, args.dagger_episodes)
+        added, rows = dagger_round(task, factory, stats, keys, r, args.dagger_episodes, subtasks)
         samples.extend(added)
         more, losses = train(net, optimizer, samples, rng, qpos_noise, args.dagger_steps, 0.0)
         step += more
@@ -245,6 +256,7 @@ def main() -> None:
     flags += f" --execute {','.join(map(str, args.execute))}" * (args.execute != [2]) + (f" --load {args.load}" if args.load else "")
     if args.dagger:
         flags += f" --dagger {args.dagger} --dagger-episodes {args.dagger_episodes} --dagger-steps {args.dagger_steps}"
+    flags += f" --subtasks {args.subtasks}" if args.subtasks else ""
     trained = (f"Trained {minutes:.0f} min on one core{f' from {args.load}' if args.load else ''}: {step} steps of {BATCH} "
                f"({step * BATCH / demo_steps:.1f} passes over {demo_steps} recorded steps); training L1 (normalised, mean of "
                f"the last 200 steps) {np.mean(losses) if losses else float('nan'):.3f}. Joint positions {'off' if args.no_proprio else 'on'}"
@@ -255,7 +267,7 @@ def main() -> None:
     for execute in args.execute:
         factory = _Factory(net, stats, keys, not args.no_proprio, execute)
         config = EvalConfig(episodes=args.episodes, episodes_from=Path(paths[0]))
-        rows = evaluate_task(task, {"bc-probe": factory}, config)["bc-probe"]
+        rows = evaluate_task(task, {"bc-probe": factory}, config, subtasks=subtasks)["bc-probe"]
         how = "temporal ensembling (a chunk predicted every step)" if execute == ENSEMBLE else f"{execute} actions executed per chunk"
         body = "\n".join([
             f"{trained} Open-loop L1 (normalised) of the first predicted action on the evaluated episodes' own recorded "
@@ -272,6 +284,7 @@ def main() -> None:
         variant = " (proprio off)" * args.no_proprio + f" (qpos noise {args.qpos_noise:g})" * bool(args.qpos_noise)
         variant += f" (seed {args.seed})" * bool(args.seed) + f" (execute {execute})" * (execute != 2)
         variant += f" (DAgger {args.dagger})" * bool(args.dagger) + " (loaded)" * bool(args.load)
+        variant += f" ({args.subtasks})" * bool(args.subtasks)
         record(f"Behaviour-cloning probe, {size}{variant}",
                f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}", body)
 

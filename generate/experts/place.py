@@ -18,6 +18,11 @@ REACH = 0.62  # m: base centre to goal, horizontally, from which the release pos
 MIN_STANDOFF = 0.36  # m: base centre to the goal receptacle's front edge (the base's radius is ~0.3)
 TURN_TOL = 0.08  # rad: heading error below which the base drives on
 MAX_APPROACH_STEPS = 60
+# m: near enough. The drive's speed falls with the distance left, so without a tolerance the base
+# crept its last centimetre for 24-43 steps that no camera shows, the approach ended on the step
+# limit, and the arm set off on a timer a policy cannot see (36 of 40 Place episodes of
+# data/SetTable-det-240; every learned policy then waited in place until the time ran out).
+APPROACH_TOL = 0.02
 STALL_STEPS = 8  # steps without progress on the last waypoint of the descent: it has landed
 
 
@@ -52,7 +57,7 @@ class PlaceExpert(Expert):
         to_goal = self.goal()[:2] - bp.p[:2]
         dist = float(np.linalg.norm(to_goal))
         room = self.front_clearance(bp) - MIN_STANDOFF
-        if dist <= REACH or room <= 0 or self.steps_in_phase >= MAX_APPROACH_STEPS:
+        if min(dist - REACH, room) <= APPROACH_TOL or self.steps_in_phase >= MAX_APPROACH_STEPS:
             self.goto("preplace")
             return dict(body=motion.hold(self.qpos(), self.hold_body), gripper=self.gripper)
         err = float(motion.wrap(np.arctan2(to_goal[1], to_goal[0]) - motion.yaw_of(bp)))

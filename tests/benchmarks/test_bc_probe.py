@@ -161,3 +161,21 @@ def test_added_episodes_keep_their_images_and_end_their_own_chunks(load_benchmar
     chunks = probe.chunk_steps(demos.ends)
     np.testing.assert_array_equal(chunks[2], [2] * probe.CHUNK)  # the first episode's last step
     np.testing.assert_array_equal(chunks[3], [3, 4, 5, 6, 6, 6, 6, 6])  # the added episode's chunks stay in it
+
+
+def test_load_keeps_only_the_chosen_columns_episodes(load_benchmark, tmp_path):
+    from hab_aux.store import ShardWriter
+    from hab_aux.store.synthetic import synthetic_episode
+
+    probe = load_benchmark("bc_probe")
+    writer = ShardWriter(tmp_path / "ds", task="SetTable")
+    for seed, subtask, n in ((1, "pick", 6), (2, "place", 5), (3, "pick", 4)):
+        steps, meta = synthetic_episode(seed, steps=n, subtask=subtask)
+        writer.add_episode(steps, meta)
+    keys = ["pick", "place"]
+    images, qpos, actions, columns, ends = probe.load([str(tmp_path / "ds")], keys, chosen=["pick"])
+    np.testing.assert_array_equal(ends, [0, 6, 10])  # the two pick episodes, the place one left out
+    assert images.shape[0] == len(qpos) == len(actions) == 10 and set(columns) == {0}
+    everything = probe.load([str(tmp_path / "ds")], keys, chosen=keys)
+    np.testing.assert_array_equal(everything[4], [0, 6, 11, 15])
+    torch.testing.assert_close(images[6:], everything[0][11:])  # the second pick episode's own images

@@ -162,6 +162,10 @@ def test_place_drives_up_to_a_goal_beyond_reach():
     assert result.success, result.failure_reason
     release = np.argmax(actions[:, 7] > 0)  # the gripper opens
     assert actions[:release, 11].max() > 0.1 and np.abs(actions[:release, 12]).max() > 0.05
+    # the arm sets off as the drive ends, not after a wait no camera shows (the step limit's)
+    arm_starts = int(np.argmax(np.abs(actions[:, :7]).max(1) > 0.3))
+    last_drive = int(np.flatnonzero(np.abs(actions[:arm_starts, 11:13]).max(1) > 0.02)[-1])
+    assert arm_starts - last_drive <= 3, (last_drive, arm_starts)
 
 
 def test_fridge_pregrasp_clearance_counts_the_bar_and_the_door_face():
