@@ -30,12 +30,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from probe_dagger import DaggerFactory, round_layouts  # noqa: E402
 from results import record  # noqa: E402
 
+from hab_aux.errors import UserError  # noqa: E402
 from hab_aux.eval.config import EvalConfig  # noqa: E402
 from hab_aux.eval.harness import evaluate_task  # noqa: E402
 from hab_aux.generate.experts.motion import BODY_IDX  # noqa: E402  (torso and arm joints in qpos)
 from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE  # noqa: E402
 from hab_aux.store import open_dataset  # noqa: E402
-from hab_aux.tasks import column_key, get_task, select_columns  # noqa: E402
+from hab_aux.tasks import column_key, get_task, parse_subtasks, select_columns  # noqa: E402
 from hab_aux.train.model.action_tokenizer import ActionStats, ProprioStats  # noqa: E402
 from hab_aux.train.model.processor import proprio_of  # noqa: E402
 from hab_aux.train.temporal_ensemble import TemporalEnsemble  # noqa: E402
@@ -80,6 +81,8 @@ def load(paths: list[str], keys: list[str], chosen: list[str]):
             if key in chosen:
                 start, end = data.episode_bounds(e)
                 episodes.append((data, e, keys.index(key), end - start))
+    if not episodes:
+        raise UserError(f"{', '.join(paths)} hold no episodes of {', '.join(chosen)}")
     images = torch.empty((sum(n for *_, n in episodes), 2 * len(IMAGES), RES, RES), dtype=torch.float16)
     qpos, actions, columns, ends = [], [], [], [0]
     for data, e, column, n in episodes:
@@ -181,8 +184,8 @@ def train(net, optimizer, samples: Samples, rng, qpos_noise: float, steps: int |
 
 def dagger_round(task, factory: "_Factory", stats, keys, round_index: int, episodes: int,
                  subtasks: tuple[str, ...] | None) -> tuple[Samples, list]:  # fmt: skip
-    """Roll the probe out on `episodes` new train layouts per column (of `subtasks`), the expert labelling every
-    state it reaches (probe_dagger); (those labelled steps, the rollouts' ColumnResults)."""
+    """Roll the probe out on `episodes` new train layouts per column (of `subtasks`), the expert
+    labelling every state it reaches (probe_dagger); (those labelled steps, the rollouts' ColumnResults)."""
     labelled = DaggerFactory(factory, observed)
     config = EvalConfig(episodes=episodes, split="train", seed=round_layouts(round_index, episodes))
     rows = evaluate_task(task, {"dagger": labelled}, config, subtasks=subtasks)["dagger"]
@@ -220,9 +223,11 @@ def main() -> None:
     torch.manual_seed(args.seed)
     task, paths = get_task("SetTable"), args.data.split(",")
     keys = [c.key for c in select_columns(task, None)]
-    subtasks = tuple(args.subtasks.split(",")) if args.subtasks else None
-    chosen = [c.key for c in select_columns(task, subtasks)]
-    images, qpos, actions, columns, ends = load(paths, keys, chosen)
+    try:
+        subtasks = parse_subtasks(task, args.subtasks) if args.subtasks else None
+        images, qpos, actions, columns, ends = load(paths, keys, [c.key for c in select_columns(task, subtasks)])
+    except UserError as error:
+        sys.exit(f"--subtasks {args.subtasks}: {error}" if args.subtasks else str(error))
     saved = torch.load(args.load, weights_only=False) if args.load else None
     if saved and (saved["columns"] != keys or saved["proprio"] == args.no_proprio):
         sys.exit(f"--load {args.load}: saved for columns {saved['columns']} with proprio {saved['proprio']}; "

@@ -179,3 +179,5 @@ def test_load_keeps_only_the_chosen_columns_episodes(load_benchmark, tmp_path):
     everything = probe.load([str(tmp_path / "ds")], keys, chosen=keys)
     np.testing.assert_array_equal(everything[4], [0, 6, 11, 15])
     torch.testing.assert_close(images[6:], everything[0][11:])  # the second pick episode's own images
+    with pytest.raises(probe.UserError, match="hold no episodes of open-drawer"):
+        probe.load([str(tmp_path / "ds")], [*keys, "open-drawer"], chosen=["open-drawer"])
