@@ -6,7 +6,7 @@ A still stretch is a run of steps in which no joint of the robot (base, torso, a
 moves more than STILL per step, ended by the robot moving again before the episode's settle steps.
 Its frames are all but identical, so when the expert ends it (a phase's step limit, a wait for a
 stall) no observation says; a single-frame policy fitted to it learns to stay. Session 14 found the
-Place expert's base approach creeping 24-43 such steps before the arm set off on step 61 of 36 of
+Place expert's base approach creeping 27-41 such steps before the arm set off on step 61 of 36 of
 40 episodes, and every learned policy waiting until the time ran out. Per column: the longest
 stretch of each episode, and how many episodes have one of LONG steps or more.
 """

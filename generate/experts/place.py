@@ -19,7 +19,7 @@ MIN_STANDOFF = 0.36  # m: base centre to the goal receptacle's front edge (the b
 TURN_TOL = 0.08  # rad: heading error below which the base drives on
 MAX_APPROACH_STEPS = 60
 # m: near enough. The drive's speed falls with the distance left, so without a tolerance the base
-# crept its last centimetre for 24-43 steps that no camera shows, the approach ended on the step
+# crept its last centimetre for 27-41 steps that no camera shows, the approach ended on the step
 # limit, and the arm set off on a timer a policy cannot see (36 of 40 Place episodes of
 # data/SetTable-det-240; every learned policy then waited in place until the time ran out).
 APPROACH_TOL = 0.02
