@@ -28,6 +28,16 @@ def is_static(body_qvel: np.ndarray, base_qvel: np.ndarray) -> bool:
     return bool(np.all(np.abs(body_qvel) <= STATIC_BODY_QVEL) and np.all(np.abs(base_qvel) <= STATIC_BASE_QVEL))
 
 
+def rest_errors(
+    tcp_pos_in_base: np.ndarray, rest_tcp_pos_in_base: np.ndarray, arm_qpos: np.ndarray, rest_arm_qpos: np.ndarray
+) -> tuple[float, float]:
+    """How far the arm is from rest: the TCP's distance to its rest position (m) and the largest
+    arm joint error (rad). Three arm joints are continuous: angles are compared modulo a full turn."""
+    tcp = float(np.linalg.norm(np.asarray(tcp_pos_in_base) - rest_tcp_pos_in_base))
+    arm = float(np.abs(np.angle(np.exp(1j * (np.asarray(arm_qpos) - rest_arm_qpos)))).max())
+    return tcp, arm
+
+
 def at_rest(
     tcp_pos_in_base: np.ndarray,
     rest_tcp_pos_in_base: np.ndarray,
@@ -38,12 +48,12 @@ def at_rest(
     cumulative_force: float,
     force_limit: float,
 ) -> bool:
-    tcp_ok = np.linalg.norm(np.asarray(tcp_pos_in_base) - rest_tcp_pos_in_base) <= REST_TCP_RADIUS
-    # Three arm joints are continuous: compare angles modulo a full turn.
-    arm_err = np.angle(np.exp(1j * (np.asarray(arm_qpos) - rest_arm_qpos)))
-    arm_ok = np.all(np.abs(arm_err) <= REST_ARM_TOLERANCE)
+    tcp, arm = rest_errors(tcp_pos_in_base, rest_tcp_pos_in_base, arm_qpos, rest_arm_qpos)
     return bool(
-        tcp_ok and arm_ok and is_static(body_qvel, base_qvel) and not collision_exceeded(cumulative_force, force_limit)
+        tcp <= REST_TCP_RADIUS
+        and arm <= REST_ARM_TOLERANCE
+        and is_static(body_qvel, base_qvel)
+        and not collision_exceeded(cumulative_force, force_limit)
     )
 
 

@@ -195,11 +195,14 @@ class HabAuxSubtaskEnv(BaseEnv):
         obj = self.target.pose.p.cpu().numpy()
         joint = self.target_art.qpos[:, 0].cpu().numpy() if self.target_art is not None else None
         rule = SUBTASKS[self.subtask]
-        success, rest, fraction, dist = [], [], [], []
+        rest_arm = REST_QPOS[np.array(ARM_QPOS_IDX) - 3]
+        success, rest, rest_gap, static, fraction, dist = [], [], [], [], [], []
         for i in range(self.num_envs):
-            ok_rest = rules.at_rest(tcp_in_base[i], self.rest_tcp_in_base, qpos[i, ARM_QPOS_IDX], REST_QPOS[np.array(ARM_QPOS_IDX) - 3],
+            ok_rest = rules.at_rest(tcp_in_base[i], self.rest_tcp_in_base, qpos[i, ARM_QPOS_IDX], rest_arm,
                                     qvel[i, 3:-2], qvel[i, :3], force[i], rule.collision_force_limit)  # fmt: skip
             rest.append(ok_rest)
+            rest_gap.append(rules.rest_errors(tcp_in_base[i], self.rest_tcp_in_base, qpos[i, ARM_QPOS_IDX], rest_arm))
+            static.append(rules.is_static(qvel[i, 3:-2], qvel[i, :3]))
             measured = rules.Measured(ok_rest, grasped[i])
             if rule.to_goal:
                 goal = self.goal_pos[i].cpu().numpy()
@@ -213,6 +216,10 @@ class HabAuxSubtaskEnv(BaseEnv):
         info = {
             "success": torch.tensor(success, device=self.device),
             "at_rest": torch.tensor(rest, device=self.device),
+            # why not at rest (failure diagnosis): TCP distance (m), largest arm joint error (rad), static
+            "rest_tcp_distance": torch.tensor([g[0] for g in rest_gap], device=self.device),
+            "rest_arm_error": torch.tensor([g[1] for g in rest_gap], device=self.device),
+            "static": torch.tensor(static, device=self.device),
             "is_grasped": torch.as_tensor(grasped, device=self.device),
             "cumulative_force": self.cumulative_force.clone(),
             "collision": torch.tensor([rules.collision_exceeded(f, rule.collision_force_limit) for f in force], device=self.device),

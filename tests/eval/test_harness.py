@@ -121,11 +121,12 @@ def test_bad_config_is_a_user_error(kwargs):
 
 class JointFakeEnv(FakeEnv):
     """Reports the labels the simulator adds for open/close and place: a joint opening stuck at
-    `fraction` (arm at rest or not), or an object released `distance` m from its goal."""
+    `fraction` (arm at rest or not), or an object released `distance` m from its goal; and, with
+    `gap` = (TCP distance, largest arm joint error, static), how far the arm is from rest."""
 
-    def __init__(self, *args, fraction=0.4, at_rest=False, distance=None, **kwargs):
+    def __init__(self, *args, fraction=0.4, at_rest=False, distance=None, gap=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fraction, self.at_rest, self.distance = fraction, at_rest, distance
+        self.fraction, self.at_rest, self.distance, self.gap = fraction, at_rest, distance, gap
 
     def reset(self, layout_seeds, episode_seeds):
         obs, infos = super().reset(layout_seeds, episode_seeds)
@@ -138,6 +139,9 @@ class JointFakeEnv(FakeEnv):
             result.info = {"joint_fraction": np.full(n, self.fraction), "at_rest": np.full(n, self.at_rest)}
         else:
             result.info = {"goal_distance": np.full(n, self.distance), "at_rest": np.full(n, self.at_rest)}
+        if self.gap is not None:
+            for key, value in zip(("rest_tcp_distance", "rest_arm_error", "static"), self.gap):
+                result.info[key] = np.full(n, value)
         return obs, result
 
 
@@ -149,6 +153,10 @@ class JointFakeEnv(FakeEnv):
         ("close", dict(fraction=0.3, at_rest=True), "joint not far enough (opening 0.30 at rest)"),
         ("place", dict(distance=0.4), "released 0.40 m from goal"),
         ("place", dict(distance=0.05), "released on goal, not at rest"),
+        ("close", dict(fraction=0.0, gap=(0.12, 0.85, False)),
+         "timeout (handle never grasped, joint far enough, arm not at rest: opening 0.00; hand 0.12 m and a joint 0.85 rad from rest, moving)"),
+        ("place", dict(distance=0.05, gap=(0.03, 0.3, True)), "released on goal, not at rest; a joint 0.30 rad from rest"),
+        ("open", dict(fraction=0.4, gap=(0.12, 0.85, False)), "timeout (handle never grasped, joint not far enough: opening 0.40)"),
     ],
 )
 def test_failures_name_the_joint_opening_or_goal_distance(subtask, kwargs, reason):

@@ -47,6 +47,9 @@ def test_column_resets_and_steps(envs, column):
     assert result.success.dtype == bool and result.success.shape == (1,)
     assert result.failure_reason == [""]
     assert obs["qpos"].shape == (1, 15) and np.isfinite(obs["qpos"]).all()
+    # what keeps the robot from rest, for failure diagnosis: at rest only within both tolerances, static
+    near = result.info["rest_tcp_distance"][0] <= rules.REST_TCP_RADIUS and result.info["rest_arm_error"][0] <= rules.REST_ARM_TOLERANCE
+    assert not result.info["at_rest"][0] or (near and result.info["static"][0])
 
 
 def test_same_seed_same_layout_and_splits_differ(envs):
