@@ -46,12 +46,23 @@ def read_metrics(run: Path) -> list[dict]:
     return [by_step[s] for s in sorted(by_step)]
 
 
+def samples_per_step(run: Path) -> int:
+    """Samples one optimizer step of the run trains on: batch x gradient accumulation x ranks."""
+    config = json.loads((Path(run) / "train_config.json").read_text())
+    return config["batch_size"] * config.get("grad_accum", 1) * config.get("world_size", 1)
+
+
+def training_samples(run: Path, records: list[dict]) -> list[int]:
+    """Samples trained on by each record: compares runs whose batches or rank counts differ."""
+    per_step = samples_per_step(run)
+    return [r["step"] * per_step for r in records]
+
+
 def training_minutes(run: Path, records: list[dict]) -> list[float]:
     """Cumulative training time at each record, in minutes: the sum of step times (samples per step /
     samples_per_s), so model building, checkpoint saves and pauses between a stop and a resume are left
     out. Runs compare fairly on it only when they ran under the same load."""
-    config = json.loads((Path(run) / "train_config.json").read_text())
-    per_step = config["batch_size"] * config.get("grad_accum", 1) * config.get("world_size", 1)
+    per_step = samples_per_step(run)
     total, out = 0.0, []
     for r in records:
         total += per_step / r["samples_per_s"] / 60.0

@@ -1,5 +1,6 @@
 """Loss curves of one or more runs as a PNG: one panel per loss, runs overlaid, stage changes marked;
-against optimizer steps, or against training minutes to compare models whose steps cost differently.
+against optimizer steps, training samples (runs with other batch sizes or rank counts), or training
+minutes (models whose steps cost differently).
 
 Per-step losses of small batches are noisy: `smooth` > 1 draws the mean of each window of that many
 logged steps (the raw curve is drawn faintly beneath)."""
@@ -8,10 +9,14 @@ from pathlib import Path
 
 import numpy as np
 
-from hab_aux.train.metrics import read_metrics, training_minutes
+from hab_aux.train.metrics import read_metrics, training_minutes, training_samples
 
 # Each horizontal axis: its label, and what one unit of it is in the title.
-AXES = {"step": ("step", "optimizer step"), "minutes": ("training minutes", "training minute")}
+AXES = {
+    "step": ("step", "optimizer step"),
+    "samples": ("training samples", "training sample"),
+    "minutes": ("training minutes", "training minute"),
+}
 
 
 def _windowed(values: list[float], smooth: int) -> np.ndarray:
@@ -22,6 +27,8 @@ def _windowed(values: list[float], smooth: int) -> np.ndarray:
 
 
 def axis_values(run: Path, records: list[dict], axis: str) -> list[float]:
+    if axis == "samples":
+        return training_samples(run, records)
     return [r["step"] for r in records] if axis == "step" else training_minutes(run, records)
 
 

@@ -85,8 +85,8 @@ def plot_command(
     runs: Annotated[list[Path], typer.Argument(help="Training run folder(s); several are overlaid.")],
     out: Annotated[Path | None, typer.Option(help="PNG path (default: the first run's losses.png).")] = None,
     smooth: Annotated[int, typer.Option(help="Draw the mean of each window of this many logged steps (1: raw).")] = 1,
-    x: Annotated[str, typer.Option("--x", help="Horizontal axis: step, or minutes of training (summed step times).")] = "step",
-    at: Annotated[str | None, typer.Option(help="Also print each run's losses at these points of --x (steps or training "
+    x: Annotated[str, typer.Option("--x", help="Horizontal axis: step, samples (steps x batch x ranks), or minutes of training (summed step times).")] = "step",
+    at: Annotated[str | None, typer.Option(help="Also print each run's losses at these points of --x (steps, samples or "
                                                 "minutes, comma-separated), the mean of the --smooth logged steps up to each.")] = None,  # fmt: skip
 ) -> None:
     """Write the loss curves of one or more runs as a PNG (and compare them at equal training time)."""
@@ -117,9 +117,9 @@ def _points(raw: str) -> list[float]:
     try:
         values = [float(v) for v in raw.split(",") if v.strip()]
     except ValueError:
-        raise UserError(f"--at takes steps or training minutes separated by commas (e.g. 10,20,40), got {raw!r}") from None
+        raise UserError(f"--at takes points of --x (steps, samples or minutes) separated by commas (e.g. 10,20,40), got {raw!r}") from None
     if not values or min(values) <= 0:
-        raise UserError(f"--at takes positive steps or training minutes separated by commas, got {raw!r}")
+        raise UserError(f"--at takes positive points of --x (steps, samples or minutes) separated by commas, got {raw!r}")
     return values
 
 
