@@ -89,7 +89,7 @@ def plot_command(
     at: Annotated[str | None, typer.Option(help="Also print each run's losses at these points of --x (steps, samples or "
                                                 "minutes, comma-separated), the mean of the --smooth logged steps up to each.")] = None,  # fmt: skip
 ) -> None:
-    """Write the loss curves of one or more runs as a PNG (and compare them at equal training time)."""
+    """Write the loss curves of one or more runs as a PNG (and compare them at equal steps, samples or training time)."""
     from hab_aux.train.metrics import read_metrics
     from hab_aux.train.plot import AXES, axis_values, losses_at, plot_runs
 
@@ -100,7 +100,7 @@ def plot_command(
     console = Console()
     console.print(f"wrote {plot_runs(runs, out or runs[0] / 'losses.png', smooth, x)}")
     if points:
-        table = Table(title=f"losses at equal {'steps' if x == 'step' else 'training time'} (mean of {smooth} logged steps)")
+        table = Table(title=f"losses at equal {'steps' if x == 'step' else x} (mean of {smooth} logged steps)")
         logs = {run: read_metrics(run) for run in runs}  # once per run, not once per point
         xs = {run: axis_values(run, records, x) for run, records in logs.items()}
         rows = [(run.name, m, losses_at(logs[run], xs[run], m, smooth)) for m in points for run in runs]
