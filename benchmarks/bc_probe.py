@@ -7,7 +7,7 @@ stacked as 8 channels), the normalised joint positions and a one-hot of the colu
 chunks of 8 normalised actions with an L1 loss; in closed loop it executes the first 2 of each chunk,
 then re-plans, as the flow head (`--execute`: other counts, or ACT's temporal ensembling; the one
 trained net is evaluated once per setting). Before the closed loop it reports how well the net fits
-the evaluated episodes' own frames open loop, by step of the episode. `--dagger R` adds R DAgger rounds
+the evaluated episodes' own frames open loop, by step of the episode and by column. `--dagger R` adds R DAgger rounds
 (probe_dagger.py: the probe drives on new layouts, the expert labels what it reaches) before the closed loop.
 It is the issue-15 probe (0.085 held-out L1 in 60 s), run to convergence on every column and then
 evaluated closed loop on its own training episodes (the first `--episodes` per column of the first
@@ -254,7 +254,7 @@ def main() -> None:
     minutes = (time.time() - started) / 60
     if args.save:
         torch.save({"net": net.state_dict(), "stats": stats, "columns": keys, "proprio": not args.no_proprio}, args.save)
-    fit = open_loop_fit(net, samples, args.episodes, len(keys))
+    fit = open_loop_fit(net, samples, args.episodes, keys)
     size = f"{args.steps} steps, {args.data}" if args.steps is not None else f"{args.minutes:g} minutes"
     flags = (f"--steps {args.steps}" if args.steps is not None else f"--minutes {args.minutes:g}") + " --no-proprio" * args.no_proprio
     flags += (f" --qpos-noise {args.qpos_noise:g}" if args.qpos_noise else "") + (f" --seed {args.seed}" if args.seed else "")
@@ -276,7 +276,7 @@ def main() -> None:
         how = "temporal ensembling (a chunk predicted every step)" if execute == ENSEMBLE else f"{execute} actions executed per chunk"
         body = "\n".join([
             f"{trained} Open-loop L1 (normalised) of the first predicted action on the evaluated episodes' own recorded "
-            f"frames, by step of the episode: {fit}.", "", f"Closed loop on {config.source}, {how}:", "",
+            f"frames, by step of the episode and by column: {fit}.", "", f"Closed loop on {config.source}, {how}:", "",
             "| " + " | ".join(r.column for r in rows) + " | mean |", "|" + "---:|" * (len(rows) + 1),
             "| " + " | ".join(f"{r.successes}/{len(r.episodes)}" for r in rows) + f" | {np.mean([r.success_rate for r in rows]):.2f} |",
             "", "Failures: " + "; ".join(f"{r.column}: " + ", ".join(f"{why} ({n})" for why, n in reasons(r).most_common())
@@ -297,13 +297,14 @@ def main() -> None:
 PHASES = ((0, 10), (10, 50), (50, None))  # steps of an episode: the first reach's start, its middle, the rest
 
 
-def open_loop_fit(net, samples: Samples, episodes: int, n_columns: int) -> str:
+def open_loop_fit(net, samples: Samples, episodes: int, keys: list[str]) -> str:
     """L1 between the net's first action and the recorded one on the frames of the episodes the
     closed loop runs (the first `episodes` per column, which come first in the arrays), by PHASES:
-    whether the net fits the start of an episode, where its rollouts leave the expert."""
+    whether the net fits the start of an episode, where its rollouts leave the expert; and by
+    column (`keys`), over whole episodes: which columns the net fits worst."""
     ends, columns = samples.ends, samples.column.numpy()
-    firsts = [e for c in range(n_columns) for e in [e for e in range(len(ends) - 1) if columns[ends[e]] == c][:episodes]]
-    errors = {p: [] for p in PHASES}
+    firsts = [e for c in range(len(keys)) for e in [e for e in range(len(ends) - 1) if columns[ends[e]] == c][:episodes]]
+    errors, by_column = {p: [] for p in PHASES}, {}
     with torch.no_grad():
         for e in firsts:
             idx = np.arange(ends[e], ends[e + 1])
@@ -311,7 +312,9 @@ def open_loop_fit(net, samples: Samples, episodes: int, n_columns: int) -> str:
             err = (predicted - samples.target[idx]).abs().mean(1).numpy()
             for lo, hi in PHASES:
                 errors[(lo, hi)].extend(err[lo:hi])
-    return ", ".join(f"steps {lo}-{'end' if hi is None else hi - 1} {np.mean(v):.3f}" for (lo, hi), v in errors.items())
+            by_column.setdefault(keys[columns[ends[e]]], []).extend(err)
+    phases = ", ".join(f"steps {lo}-{'end' if hi is None else hi - 1} {np.mean(v):.3f}" for (lo, hi), v in errors.items())
+    return phases + "; by column: " + ", ".join(f"{key} {np.mean(v):.3f}" for key, v in by_column.items())
 
 
 def reasons(row) -> Counter:

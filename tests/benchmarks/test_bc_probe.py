@@ -86,7 +86,7 @@ def test_departure_is_the_first_step_off_the_recorded_path_and_lag_is_not_leavin
         assert probe.departures(traces, str(tmp_path / "ds")) == {trace_key: [(expected, 10)]}
 
 
-def test_open_loop_fit_is_by_phase_on_the_first_episodes_of_each_column(load_benchmark):
+def test_open_loop_fit_is_by_phase_and_column_on_the_first_episodes_of_each_column(load_benchmark):
     probe = load_benchmark("bc_probe")
     lengths, episode_columns = [60, 60, 60, 60], [0, 1, 0, 1]  # two per column; episodes=1 keeps the first of each
     ends = np.concatenate([[0], np.cumsum(lengths)])
@@ -102,8 +102,9 @@ def test_open_loop_fit_is_by_phase_on_the_first_episodes_of_each_column(load_ben
     samples = probe.Samples(torch.zeros(ends[-1], 1), np.zeros((ends[-1], 12), np.float32), np.zeros((ends[-1], ACTION_DIM), np.float32),
                             columns, ends, stats, True)  # fmt: skip
     samples.target = target
-    text = probe.open_loop_fit(net, samples, episodes=1, n_columns=2)
-    assert text == "steps 0-9 1.500, steps 10-49 0.000, steps 50-end 0.000"  # episodes 0 and 1 only: (1 + 2) / 2
+    text = probe.open_loop_fit(net, samples, episodes=1, keys=["pick", "place"])
+    # episodes 0 and 1 only: (1 + 2) / 2 over their first 10 steps; by column 1 and 2 over 10 of 60 steps
+    assert text == "steps 0-9 1.500, steps 10-49 0.000, steps 50-end 0.000; by column: pick 0.167, place 0.333"
 
 
 class _Recorder:
