@@ -48,6 +48,7 @@ def plot_runs(runs: list[Path], out: Path, smooth: int = 1, axis: str = "step") 
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     logs = {Path(run).name: read_metrics(run) for run in runs}
     xs = {Path(run).name: axis_values(run, logs[Path(run).name], axis) for run in runs}
@@ -78,6 +79,8 @@ def plot_runs(runs: list[Path], out: Path, smooth: int = 1, axis: str = "step") 
             ax.text(step, 1.0, f" {stage}", transform=ax.get_xaxis_transform(), fontsize=7, va="top", color="grey")
         ax.set_title(key.removeprefix("loss/"), fontsize=9)
         ax.set_xlabel(AXES[axis][0], fontsize=8)
+        if axis == "samples":  # hundreds of thousands: in thousands, or the tick labels run together
+            ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v / 1000:g}k"))
         if len(logs) > 1 and key == keys[0]:
             ax.legend(fontsize=7)
     for ax in list(axes.flat)[len(keys) :]:
