@@ -49,10 +49,15 @@ def at_rest(
     force_limit: float,
 ) -> bool:
     tcp, arm = rest_errors(tcp_pos_in_base, rest_tcp_pos_in_base, arm_qpos, rest_arm_qpos)
+    return rest_reached(tcp, arm, is_static(body_qvel, base_qvel), cumulative_force, force_limit)
+
+
+def rest_reached(tcp_error: float, arm_error: float, static: bool, cumulative_force: float, force_limit: float) -> bool:
+    """`at_rest` from `rest_errors` and `is_static` already computed (the env also reports them)."""
     return bool(
-        tcp <= REST_TCP_RADIUS
-        and arm <= REST_ARM_TOLERANCE
-        and is_static(body_qvel, base_qvel)
+        tcp_error <= REST_TCP_RADIUS
+        and arm_error <= REST_ARM_TOLERANCE
+        and static
         and not collision_exceeded(cumulative_force, force_limit)
     )
 

@@ -198,11 +198,10 @@ class HabAuxSubtaskEnv(BaseEnv):
         rest_arm = REST_QPOS[np.array(ARM_QPOS_IDX) - 3]
         success, rest, rest_gap, static, fraction, dist = [], [], [], [], [], []
         for i in range(self.num_envs):
-            ok_rest = rules.at_rest(tcp_in_base[i], self.rest_tcp_in_base, qpos[i, ARM_QPOS_IDX], rest_arm,
-                                    qvel[i, 3:-2], qvel[i, :3], force[i], rule.collision_force_limit)  # fmt: skip
-            rest.append(ok_rest)
             rest_gap.append(rules.rest_errors(tcp_in_base[i], self.rest_tcp_in_base, qpos[i, ARM_QPOS_IDX], rest_arm))
             static.append(rules.is_static(qvel[i, 3:-2], qvel[i, :3]))
+            ok_rest = rules.rest_reached(*rest_gap[-1], static[-1], force[i], rule.collision_force_limit)
+            rest.append(ok_rest)
             measured = rules.Measured(ok_rest, grasped[i])
             if rule.to_goal:
                 goal = self.goal_pos[i].cpu().numpy()
