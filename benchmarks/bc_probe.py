@@ -1,6 +1,6 @@
 """A plain behaviour-cloning baseline: is the data learnable by *any* small policy, in closed loop?
 
-Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble] [--save probe.pt] [--load probe.pt] [--dagger ROUNDS] [--subtasks place]
+Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble] [--save probe.pt] [--load probe.pt] [--dagger ROUNDS] [--subtasks place] [--head l1|flow|tokens]
 
 Not SG-VLA: a GroupNorm CNN on the four images (head and hand RGB and depth, area-resized to 64 px,
 stacked as 8 channels), the normalised joint positions and a one-hot of the column, regressing
@@ -9,6 +9,8 @@ then re-plans, as the flow head (`--execute`: other counts, or ACT's temporal en
 trained net is evaluated once per setting). Before the closed loop it reports how well the net fits
 the evaluated episodes' own frames open loop, by step of the episode and by column. `--dagger R` adds R DAgger rounds
 (probe_dagger.py: the probe drives on new layouts, the expert labels what it reaches) before the closed loop.
+`--head flow` or `--head tokens` trains the same net with SG-VLA's flow-matching or binned-token
+loss instead of the L1 regression: how much of the gap between SG-VLA and the probe is the loss.
 It is the issue-15 probe (0.085 held-out L1 in 60 s), run to convergence on every column and then
 evaluated closed loop on its own training episodes (the first `--episodes` per column of the first
 dataset), the same episodes as `habaux eval --episodes-from`. One core; about 7x the samples per
@@ -37,13 +39,18 @@ from hab_aux.generate.experts.motion import BODY_IDX  # noqa: E402  (torso and a
 from hab_aux.schema import ACTION_DIM, QPOS_NO_BASE  # noqa: E402
 from hab_aux.store import open_dataset  # noqa: E402
 from hab_aux.tasks import column_key, get_task, parse_subtasks, select_columns  # noqa: E402
-from hab_aux.train.model.action_tokenizer import ActionStats, ProprioStats  # noqa: E402
+from hab_aux.train.model.action_tokenizer import ActionBins, ActionStats, ProprioStats  # noqa: E402
+from hab_aux.train.model.configuration_sgvla import ActionConfig, FlowConfig  # noqa: E402
+from hab_aux.train.model.flow_expert import time_embedding  # noqa: E402
 from hab_aux.train.model.processor import proprio_of  # noqa: E402
 from hab_aux.train.temporal_ensemble import TemporalEnsemble  # noqa: E402
 
 RES, CHUNK, BATCH = 64, 8, 64
 ENSEMBLE, ENSEMBLE_DECAY = "ensemble", 0.01  # --execute ensemble: predict every step, ACT's weighting
 DEPART = 0.1  # rad
+HEADS, FLOW, FLOW_TIME_DIM = ("l1", "flow", "tokens"), FlowConfig(), 64  # --head; flow and tokens keep SG-VLA's defaults
+BINS = ActionBins(ActionConfig().n_bins)
+LOSS_NAMES = {"l1": "L1", "flow": "flow loss", "tokens": "cross-entropy"}
 IMAGES = ("head_rgb", "hand_rgb", "head_depth", "hand_depth")
 DEPTH_SCALE = 3000.0  # mm to roughly [0, 1]; clipped at 2
 
@@ -57,18 +64,56 @@ def image_input(steps: dict) -> torch.Tensor:
 
 
 class ProbeNet(nn.Module):
-    def __init__(self, columns: int):
+    """A CNN and an MLP, with one of three heads (HEADS), so that SG-VLA's two losses can be
+    compared with the L1 regression on the same net: "l1" regresses the chunk; "tokens" classifies
+    each action dimension into SG-VLA's 256 uniform bins (cross-entropy, the argmax bin's centre at
+    inference); "flow" ends the MLP at a 512-D feature and adds a flow-matching velocity MLP on the
+    feature, the noisy chunk and the flow time, with SG-VLA's conventions (FlowConfig: time
+    distribution, 10 Euler steps). `features` is the chunk itself for "l1" and its logits for "tokens"."""
+
+    def __init__(self, columns: int, head: str = "l1"):
         super().__init__()
         widths, layers = [8, 32, 64, 128, 128], []
         for a, b in zip(widths[:-1], widths[1:]):  # 64 -> 4 px
             layers += [nn.Conv2d(a, b, 3, 2, 1), nn.GroupNorm(8, b), nn.GELU(), nn.Conv2d(b, b, 3, 1, 1), nn.GroupNorm(8, b), nn.GELU()]
-        self.cnn, self.columns = nn.Sequential(*layers), columns
-        self.head = nn.Sequential(nn.Linear(128 * 16 + len(QPOS_NO_BASE) + columns, 512), nn.GELU(),
-                                  nn.Linear(512, 512), nn.GELU(), nn.Linear(512, CHUNK * ACTION_DIM))  # fmt: skip
+        self.cnn, self.columns, self.kind = nn.Sequential(*layers), columns, head
+        trunk = [nn.Linear(128 * 16 + len(QPOS_NO_BASE) + columns, 512), nn.GELU(), nn.Linear(512, 512), nn.GELU()]
+        if head != "flow":  # one Sequential to the output (for l1, the layout of nets saved before --head existed)
+            self.head = nn.Sequential(*trunk, nn.Linear(512, CHUNK * ACTION_DIM * (BINS.n_bins if head == "tokens" else 1)))
+        else:
+            self.head = nn.Sequential(*trunk)
+            self.velocity_mlp = nn.Sequential(nn.Linear(512 + CHUNK * ACTION_DIM + FLOW_TIME_DIM, 512), nn.GELU(),
+                                              nn.Linear(512, CHUNK * ACTION_DIM))  # fmt: skip
+
+    def features(self, images, qpos, column):
+        return self.head(torch.cat([self.cnn(images.float()).flatten(1), qpos, F.one_hot(column, self.columns).float()], 1))
+
+    def velocity(self, h, x_t, t):
+        return self.velocity_mlp(torch.cat([h, x_t.flatten(1), time_embedding(t, FLOW_TIME_DIM)], 1)).view_as(x_t)
 
     def forward(self, images, qpos, column):
-        x = torch.cat([self.cnn(images.float()).flatten(1), qpos, F.one_hot(column, self.columns).float()], 1)
-        return self.head(x).view(-1, CHUNK, ACTION_DIM)
+        """The predicted (B, CHUNK, 13) normalised chunk: regressed, or integrated from noise."""
+        h = self.features(images, qpos, column)
+        if self.kind == "l1":
+            return h.view(-1, CHUNK, ACTION_DIM)
+        if self.kind == "tokens":
+            return torch.from_numpy(BINS.decode(h.view(-1, CHUNK, ACTION_DIM, BINS.n_bins).argmax(-1).numpy()))
+        x = torch.randn(len(h), CHUNK, ACTION_DIM)
+        for i in range(FLOW.steps):
+            t = torch.full((len(h),), 1.0 - i / FLOW.steps)
+            x = x - self.velocity(h, x, t) / FLOW.steps
+        return x
+
+    def loss(self, images, qpos, column, target):
+        h = self.features(images, qpos, column)
+        if self.kind == "l1":
+            return (h.view_as(target) - target).abs().mean()
+        if self.kind == "tokens":
+            return F.cross_entropy(h.view(-1, BINS.n_bins), torch.from_numpy(BINS.encode(target.numpy())).flatten())
+        t = torch.distributions.Beta(FLOW.beta_a, FLOW.beta_b).sample((len(h),)) * (1.0 - FLOW.t_min) + FLOW.t_min
+        noise = torch.randn_like(target)
+        x_t = t[:, None, None] * noise + (1.0 - t[:, None, None]) * target
+        return ((self.velocity(h, x_t, t) - (noise - target)) ** 2).mean()
 
 
 def load(paths: list[str], keys: list[str], chosen: list[str]):
@@ -173,7 +218,7 @@ def train(net, optimizer, samples: Samples, rng, qpos_noise: float, steps: int |
         b = rng.integers(0, len(samples.target), BATCH)
         shift = tuple(int(s) for s in rng.integers(-2, 3, 2))  # random shift, 2 px at 64 (4 at 128)
         qpos = samples.state[b] + qpos_noise * torch.randn_like(samples.state[b]) if qpos_noise else samples.state[b]
-        loss = (net(torch.roll(samples.images(b), shift, (2, 3)), qpos, samples.column[b]) - samples.target[future[b]]).abs().mean()
+        loss = net.loss(torch.roll(samples.images(b), shift, (2, 3)), qpos, samples.column[b], samples.target[future[b]])
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
@@ -205,6 +250,8 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=10, help="own training episodes per column, closed loop")
     parser.add_argument("--subtasks", help="comma-separated subtasks or column keys (as `habaux eval --subtasks`): "
                         "train on and evaluate only these columns (default all)")
+    parser.add_argument("--head", choices=HEADS, default="l1",
+                        help="l1: regress the chunk; flow, tokens: SG-VLA's flow-matching or binned-token loss on the same net")
     parser.add_argument("--no-proprio", action="store_true", help="zero the joint-position input")
     parser.add_argument("--qpos-noise", type=float, default=0.0,
                         help="std of Gaussian noise on the normalised joint positions in training (against copying them)")
@@ -229,13 +276,14 @@ def main() -> None:
     except UserError as error:
         sys.exit(f"--subtasks {args.subtasks}: {error}" if args.subtasks else str(error))
     saved = torch.load(args.load, weights_only=False) if args.load else None
-    if saved and (saved["columns"] != keys or saved["proprio"] == args.no_proprio):
-        sys.exit(f"--load {args.load}: saved for columns {saved['columns']} with proprio {saved['proprio']}; "
-                 f"this run has {keys} with proprio {not args.no_proprio}")
+    saved_head = saved.get("head", "l1") if saved else None  # nets saved before --head existed are l1
+    if saved and (saved["columns"] != keys or saved["proprio"] == args.no_proprio or saved_head != args.head):
+        sys.exit(f"--load {args.load}: saved for columns {saved['columns']} with proprio {saved['proprio']} and head {saved_head}; "
+                 f"this run has {keys} with proprio {not args.no_proprio} and head {args.head}")
     stats = saved["stats"] if saved else {"action": ActionStats.from_data(actions), "qpos": ProprioStats.from_data(qpos)}
     samples = Samples(images, qpos, actions, columns, ends, stats, not args.no_proprio)
     demo_steps = len(samples.target)
-    net, rng = ProbeNet(len(keys)), np.random.default_rng(args.seed)
+    net, rng = ProbeNet(len(keys), args.head), np.random.default_rng(args.seed)
     if saved:
         net.load_state_dict(saved["net"])
     optimizer = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=1e-4)
@@ -253,7 +301,8 @@ def main() -> None:
                       f"{sum(len(x.episodes) for x in rows)} rollouts; {len(added.target)} labelled steps added")
     minutes = (time.time() - started) / 60
     if args.save:
-        torch.save({"net": net.state_dict(), "stats": stats, "columns": keys, "proprio": not args.no_proprio}, args.save)
+        torch.save({"net": net.state_dict(), "stats": stats, "columns": keys, "proprio": not args.no_proprio,
+                    "head": args.head}, args.save)
     fit = open_loop_fit(net, samples, args.episodes, keys)
     size = f"{args.steps} steps, {args.data}" if args.steps is not None else f"{args.minutes:g} minutes"
     flags = (f"--steps {args.steps}" if args.steps is not None else f"--minutes {args.minutes:g}") + " --no-proprio" * args.no_proprio
@@ -262,8 +311,9 @@ def main() -> None:
     if args.dagger:
         flags += f" --dagger {args.dagger} --dagger-episodes {args.dagger_episodes} --dagger-steps {args.dagger_steps}"
     flags += f" --subtasks {args.subtasks}" if args.subtasks else ""
+    flags += f" --head {args.head}" if args.head != "l1" else ""
     trained = (f"Trained {minutes:.0f} min on one core{f' from {args.load}' if args.load else ''}: {step} steps of {BATCH} "
-               f"({step * BATCH / demo_steps:.1f} passes over {demo_steps} recorded steps); training L1 (normalised, mean of "
+               f"({step * BATCH / demo_steps:.1f} passes over {demo_steps} recorded steps); training {LOSS_NAMES[args.head]} (normalised, mean of "
                f"the last 200 steps) {np.mean(losses) if losses else float('nan'):.3f}. Joint positions {'off' if args.no_proprio else 'on'}"
                f"{f', with noise of std {args.qpos_noise:g} in training' if qpos_noise else ''}.")  # fmt: skip
     if rounds:
@@ -289,7 +339,7 @@ def main() -> None:
         variant = " (proprio off)" * args.no_proprio + f" (qpos noise {args.qpos_noise:g})" * bool(args.qpos_noise)
         variant += f" (seed {args.seed})" * bool(args.seed) + f" (execute {execute})" * (execute != 2)
         variant += f" (DAgger {args.dagger})" * bool(args.dagger) + " (loaded)" * bool(args.load)
-        variant += f" ({args.subtasks})" * bool(args.subtasks)
+        variant += f" ({args.subtasks})" * bool(args.subtasks) + f" ({args.head} head)" * (args.head != "l1")
         record(f"Behaviour-cloning probe, {size}{variant}",
                f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}", body)
 

@@ -182,3 +182,41 @@ def test_load_keeps_only_the_chosen_columns_episodes(load_benchmark, tmp_path):
     torch.testing.assert_close(images[6:], everything[0][11:])  # the second pick episode's own images
     with pytest.raises(probe.UserError, match="hold no episodes of open-drawer"):
         probe.load([str(tmp_path / "ds")], [*keys, "open-drawer"], chosen=["open-drawer"])
+
+
+def test_flow_head_integrates_its_velocity_from_noise_to_the_chunk(load_benchmark):
+    """With the exact velocity of a single target chunk a, (x - a) / t, ten Euler steps from t = 1
+    end on a: the sampler runs from noise to data in FLOW.steps steps."""
+    probe = load_benchmark("bc_probe")
+    net, a = probe.ProbeNet(columns=6, head="flow"), torch.rand(3, probe.CHUNK, ACTION_DIM)
+    net.velocity = lambda h, x, t: (x - a) / t[:, None, None]
+    x = torch.rand(3, 8, probe.RES, probe.RES)
+    assert torch.allclose(net(x, torch.zeros(3, 12), torch.tensor([0, 1, 2])), a, atol=1e-5)
+
+
+@pytest.mark.parametrize("head", ["l1", "flow", "tokens"])
+def test_each_head_fits_a_fixed_batch(load_benchmark, head):
+    probe = load_benchmark("bc_probe")
+    torch.manual_seed(0)
+    net = probe.ProbeNet(columns=6, head=head)
+    x, q, c = torch.rand(4, 8, probe.RES, probe.RES), torch.zeros(4, 12), torch.tensor([0, 1, 2, 3])
+    target = torch.rand(4, probe.CHUNK, ACTION_DIM) * 2 - 1
+    optimizer = torch.optim.Adam(net.parameters(), 1e-3)
+    losses = []
+    for _ in range(100):
+        loss = net.loss(x, q, c, target)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert np.mean(losses[-10:]) < 0.8 * np.mean(losses[:10])
+
+
+def test_token_head_predicts_the_centre_of_its_most_likely_bin(load_benchmark):
+    probe = load_benchmark("bc_probe")
+    net = probe.ProbeNet(columns=6, head="tokens")
+    logits = torch.zeros(1, probe.CHUNK, ACTION_DIM, probe.BINS.n_bins)
+    logits[..., 7] = 1.0
+    net.features = lambda images, qpos, column: logits.flatten(1)
+    chunk = net(torch.rand(1, 8, probe.RES, probe.RES), torch.zeros(1, 12), torch.tensor([0]))
+    assert torch.allclose(chunk, torch.full((1, probe.CHUNK, ACTION_DIM), float(probe.BINS.centres[7])))
