@@ -41,7 +41,7 @@ from hab_aux.store import open_dataset  # noqa: E402
 from hab_aux.tasks import column_key, get_task, parse_subtasks, select_columns  # noqa: E402
 from hab_aux.train.model.action_tokenizer import ActionBins, ActionStats, ProprioStats  # noqa: E402
 from hab_aux.train.model.configuration_sgvla import ActionConfig, FlowConfig  # noqa: E402
-from hab_aux.train.model.flow_expert import time_embedding  # noqa: E402
+from hab_aux.train.model.flow_expert import integrate, sample_time, time_embedding  # noqa: E402
 from hab_aux.train.model.processor import proprio_of  # noqa: E402
 from hab_aux.train.temporal_ensemble import TemporalEnsemble  # noqa: E402
 
@@ -98,11 +98,7 @@ class ProbeNet(nn.Module):
             return h.view(-1, CHUNK, ACTION_DIM)
         if self.kind == "tokens":
             return torch.from_numpy(BINS.decode(h.view(-1, CHUNK, ACTION_DIM, BINS.n_bins).argmax(-1).numpy()))
-        x = torch.randn(len(h), CHUNK, ACTION_DIM)
-        for i in range(FLOW.steps):
-            t = torch.full((len(h),), 1.0 - i / FLOW.steps)
-            x = x - self.velocity(h, x, t) / FLOW.steps
-        return x
+        return integrate(lambda x, t: self.velocity(h, x, t), torch.randn(len(h), CHUNK, ACTION_DIM), FLOW.steps)
 
     def loss(self, images, qpos, column, target):
         h = self.features(images, qpos, column)
@@ -110,7 +106,7 @@ class ProbeNet(nn.Module):
             return (h.view_as(target) - target).abs().mean()
         if self.kind == "tokens":
             return F.cross_entropy(h.view(-1, BINS.n_bins), torch.from_numpy(BINS.encode(target.numpy())).flatten())
-        t = torch.distributions.Beta(FLOW.beta_a, FLOW.beta_b).sample((len(h),)) * (1.0 - FLOW.t_min) + FLOW.t_min
+        t = sample_time(FLOW, len(h))
         noise = torch.randn_like(target)
         x_t = t[:, None, None] * noise + (1.0 - t[:, None, None]) * target
         return ((self.velocity(h, x_t, t) - (noise - target)) ** 2).mean()

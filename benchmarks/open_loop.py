@@ -55,9 +55,9 @@ def main() -> None:
         batch = processor(samples, with_actions=False)
         target = model.stats.normalize(np.stack([s["action"] for s in samples]))
         with torch.no_grad():
-            flow = model.predict_flow(batch, generator=torch.Generator().manual_seed(0))[:, 0].numpy() if model.flow is not None else None
+            flow = None if model.flow is None else model.predict_flow(batch, generator=torch.Generator().manual_seed(0))
             tokens = bins.decode(model.predict_action_bins(batch)[:, : target.shape[1]].numpy())
-        flow_error = "-" if flow is None else f"{np.abs(flow - target).mean():.3f}"  # a model without a flow expert
+        flow_error = "-" if flow is None else f"{np.abs(flow[:, 0].numpy() - target).mean():.3f}"  # "-": no flow expert
         rows.append(f"| {name} | {len(samples)} | {flow_error} | {np.abs(tokens - target).mean():.3f} "
                     f"| {np.abs(target).mean():.3f} |")  # fmt: skip
     body = "\n".join([

@@ -30,6 +30,21 @@ def time_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     return torch.cat([ang.sin(), ang.cos()], dim=-1)
 
 
+def sample_time(cfg: FlowConfig, n: int, device=None) -> torch.Tensor:
+    """n flow times, Beta(cfg.beta_a, cfg.beta_b) scaled to (cfg.t_min, 1]."""
+    beta = torch.distributions.Beta(torch.tensor(cfg.beta_a), torch.tensor(cfg.beta_b))
+    return (beta.sample((n,)) * (1.0 - cfg.t_min) + cfg.t_min).to(device)
+
+
+def integrate(velocity, noise: torch.Tensor, steps: int) -> torch.Tensor:
+    """Euler integration of dx/dt = velocity(x, t) from t=1 (noise) to t=0 in `steps` steps."""
+    x, dt = noise, -1.0 / steps
+    for i in range(steps):
+        t = torch.full((x.shape[0],), 1.0 + i * dt, device=x.device)
+        x = x + dt * velocity(x, t)
+    return x
+
+
 class ExpertBlock(nn.Module):
     def __init__(self, width: int, heads: int, mlp_ratio: int, cond_dim: int):
         super().__init__()
@@ -74,15 +89,10 @@ class FlowExpert(nn.Module):
             x = block(x, cond, pad)
         return self.action_out(self.out_norm(x))
 
-    def sample_time(self, n: int, device) -> torch.Tensor:
-        beta = torch.distributions.Beta(torch.tensor(self.cfg.beta_a), torch.tensor(self.cfg.beta_b))
-        t = beta.sample((n,))
-        return (t * (1.0 - self.cfg.t_min) + self.cfg.t_min).to(device)
-
     def loss(self, actions, valid, prefix, prefix_mask, noise=None, t=None, state=None) -> torch.Tensor:
         """Per-sample flow-matching MSE over valid chunk steps: actions (B, chunk, A), valid (B, chunk)."""
         noise = torch.randn_like(actions) if noise is None else noise
-        t = self.sample_time(actions.shape[0], actions.device) if t is None else t
+        t = sample_time(self.cfg, actions.shape[0], actions.device) if t is None else t
         tt = t[:, None, None].to(actions.dtype)
         x_t = tt * noise + (1.0 - tt) * actions
         err = ((self.velocity(x_t, t, prefix, prefix_mask, state) - (noise - actions)) ** 2).mean(-1)
@@ -93,9 +103,4 @@ class FlowExpert(nn.Module):
     def sample(self, prefix, prefix_mask, noise, steps: int, state=None) -> torch.Tensor:
         """Euler integration from t=1 (noise) to t=0 in `steps` steps -> (B, chunk, A). The caller
         passes `flow.steps` from the model's config, an inference setting `eval --set` may change."""
-        x, n = noise, steps
-        dt = -1.0 / n
-        for i in range(n):
-            t = torch.full((x.shape[0],), 1.0 + i * dt, device=x.device)
-            x = x + dt * self.velocity(x, t, prefix, prefix_mask, state)
-        return x
+        return integrate(lambda x, t: self.velocity(x, t, prefix, prefix_mask, state), noise, steps)
