@@ -1,6 +1,6 @@
 """A plain behaviour-cloning baseline: is the data learnable by *any* small policy, in closed loop?
 
-Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble] [--save probe.pt] [--load probe.pt] [--dagger ROUNDS] [--subtasks place] [--head l1|flow|tokens]
+Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble] [--save probe.pt] [--load probe.pt] [--dagger ROUNDS] [--subtasks place] [--head l1|flow|tokens] [--flow-repeats K]
 
 Not SG-VLA: a GroupNorm CNN on the four images (head and hand RGB and depth, area-resized to 64 px,
 stacked as 8 channels), the normalised joint positions and a one-hot of the column, regressing
@@ -10,7 +10,8 @@ trained net is evaluated once per setting). Before the closed loop it reports ho
 the evaluated episodes' own frames open loop, by step of the episode and by column. `--dagger R` adds R DAgger rounds
 (probe_dagger.py: the probe drives on new layouts, the expert labels what it reaches) before the closed loop.
 `--head flow` or `--head tokens` trains the same net with SG-VLA's flow-matching or binned-token
-loss instead of the L1 regression: how much of the gap between SG-VLA and the probe is the loss.
+loss instead of the L1 regression: how much of the gap between SG-VLA and the probe is the loss;
+`--flow-repeats K` draws K flow (noise, time) pairs per sample (SG-VLA's `flow.noise_repeats`).
 It is the issue-15 probe (0.085 held-out L1 in 60 s), run to convergence on every column and then
 evaluated closed loop on its own training episodes (the first `--episodes` per column of the first
 dataset), the same episodes as `habaux eval --episodes-from`. One core; about 7x the samples per
@@ -18,6 +19,7 @@ second of `small`. If this fails in closed loop, the limit is the data, not SG-V
 """
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections import Counter, deque
@@ -71,8 +73,9 @@ class ProbeNet(nn.Module):
     feature, the noisy chunk and the flow time, with SG-VLA's conventions (FlowConfig: time
     distribution, 10 Euler steps). `features` is the chunk itself for "l1" and its logits for "tokens"."""
 
-    def __init__(self, columns: int, head: str = "l1"):
+    def __init__(self, columns: int, head: str = "l1", flow: FlowConfig = FLOW):
         super().__init__()
+        self.flow = flow
         widths, layers = [8, 32, 64, 128, 128], []
         for a, b in zip(widths[:-1], widths[1:]):  # 64 -> 4 px
             layers += [nn.Conv2d(a, b, 3, 2, 1), nn.GroupNorm(8, b), nn.GELU(), nn.Conv2d(b, b, 3, 1, 1), nn.GroupNorm(8, b), nn.GELU()]
@@ -98,7 +101,7 @@ class ProbeNet(nn.Module):
             return h.view(-1, CHUNK, ACTION_DIM)
         if self.kind == "tokens":
             return torch.from_numpy(BINS.decode(h.view(-1, CHUNK, ACTION_DIM, BINS.n_bins).argmax(-1).numpy()))
-        return integrate(lambda x, t: self.velocity(h, x, t), torch.randn(len(h), CHUNK, ACTION_DIM), FLOW.steps)
+        return integrate(lambda x, t: self.velocity(h, x, t), torch.randn(len(h), CHUNK, ACTION_DIM), self.flow.steps)
 
     def loss(self, images, qpos, column, target):
         h = self.features(images, qpos, column)
@@ -106,7 +109,8 @@ class ProbeNet(nn.Module):
             return (h.view_as(target) - target).abs().mean()
         if self.kind == "tokens":
             return F.cross_entropy(h.view(-1, BINS.n_bins), torch.from_numpy(BINS.encode(target.numpy())).flatten())
-        t = sample_time(FLOW, len(h))
+        h, target = h.repeat_interleave(self.flow.noise_repeats, 0), target.repeat_interleave(self.flow.noise_repeats, 0)
+        t = sample_time(self.flow, len(h))
         noise = torch.randn_like(target)
         x_t = t[:, None, None] * noise + (1.0 - t[:, None, None]) * target
         return ((self.velocity(h, x_t, t) - (noise - target)) ** 2).mean()
@@ -248,6 +252,8 @@ def main() -> None:
                         "train on and evaluate only these columns (default all)")
     parser.add_argument("--head", choices=HEADS, default="l1",
                         help="l1: regress the chunk; flow, tokens: SG-VLA's flow-matching or binned-token loss on the same net")
+    parser.add_argument("--flow-repeats", type=int, default=FLOW.noise_repeats,
+                        help="--head flow: (noise, time) draws per sample, SG-VLA's flow.noise_repeats")
     parser.add_argument("--no-proprio", action="store_true", help="zero the joint-position input")
     parser.add_argument("--qpos-noise", type=float, default=0.0,
                         help="std of Gaussian noise on the normalised joint positions in training (against copying them)")
@@ -279,7 +285,10 @@ def main() -> None:
     stats = saved["stats"] if saved else {"action": ActionStats.from_data(actions), "qpos": ProprioStats.from_data(qpos)}
     samples = Samples(images, qpos, actions, columns, ends, stats, not args.no_proprio)
     demo_steps = len(samples.target)
-    net, rng = ProbeNet(len(keys), args.head), np.random.default_rng(args.seed)
+    if args.flow_repeats < 1 or (args.flow_repeats > 1 and args.head != "flow"):
+        sys.exit(f"--flow-repeats {args.flow_repeats}: expected a count >= 1, and more than 1 only with --head flow")
+    flow = dataclasses.replace(FLOW, noise_repeats=args.flow_repeats)
+    net, rng = ProbeNet(len(keys), args.head, flow), np.random.default_rng(args.seed)
     if saved:
         net.load_state_dict(saved["net"])
     optimizer = torch.optim.AdamW(net.parameters(), 1e-3, weight_decay=1e-4)
@@ -308,6 +317,7 @@ def main() -> None:
         flags += f" --dagger {args.dagger} --dagger-episodes {args.dagger_episodes} --dagger-steps {args.dagger_steps}"
     flags += f" --subtasks {args.subtasks}" if args.subtasks else ""
     flags += f" --head {args.head}" if args.head != "l1" else ""
+    flags += f" --flow-repeats {args.flow_repeats}" if args.flow_repeats > 1 else ""
     trained = (f"Trained {minutes:.0f} min on one core{f' from {args.load}' if args.load else ''}: {step} steps of {BATCH} "
                f"({step * BATCH / demo_steps:.1f} passes over {demo_steps} recorded steps); training {LOSS_NAMES[args.head]} (normalised, mean of "
                f"the last 200 steps) {np.mean(losses) if losses else float('nan'):.3f}. Joint positions {'off' if args.no_proprio else 'on'}"
@@ -336,6 +346,7 @@ def main() -> None:
         variant += f" (seed {args.seed})" * bool(args.seed) + f" (execute {execute})" * (execute != 2)
         variant += f" (DAgger {args.dagger})" * bool(args.dagger) + " (loaded)" * bool(args.load)
         variant += f" ({args.subtasks})" * bool(args.subtasks) + f" ({args.head} head)" * (args.head != "l1")
+        variant += f" ({args.flow_repeats} flow draws per sample)" * (args.flow_repeats > 1)
         record(f"Behaviour-cloning probe, {size}{variant}",
                f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}", body)
 

@@ -220,3 +220,17 @@ def test_token_head_predicts_the_centre_of_its_most_likely_bin(load_benchmark):
     net.features = lambda images, qpos, column: logits.flatten(1)
     chunk = net(torch.rand(1, 8, probe.RES, probe.RES), torch.zeros(1, 12), torch.tensor([0]))
     assert torch.allclose(chunk, torch.full((1, probe.CHUNK, ACTION_DIM), float(probe.BINS.centres[7])))
+
+
+def test_flow_repeats_draw_that_many_noisy_chunks_per_sample(load_benchmark):
+    import dataclasses
+
+    probe = load_benchmark("bc_probe")
+    net = probe.ProbeNet(columns=6, head="flow", flow=dataclasses.replace(probe.FLOW, noise_repeats=4))
+    seen = []
+    net.velocity = lambda h, x_t, t: seen.append((h, x_t, t)) or torch.zeros_like(x_t)
+    target = torch.rand(3, probe.CHUNK, ACTION_DIM)
+    net.loss(torch.rand(3, 8, probe.RES, probe.RES), torch.zeros(3, 12), torch.tensor([0, 1, 2]), target)
+    h, x_t, t = seen[0]
+    assert x_t.shape == (12, probe.CHUNK, ACTION_DIM) and len(set(t.tolist())) == 12
+    assert torch.equal(h[0], h[3]) and not torch.equal(h[3], h[4])  # sample-major: 4 draws of sample 0, then sample 1

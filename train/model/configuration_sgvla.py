@@ -169,6 +169,9 @@ class FlowConfig:
     beta_a: float = 1.5
     beta_b: float = 1.0
     t_min: float = 0.001
+    # CogACT's repeated diffusion steps: each training sample's prefix (most of a step's cost) is
+    # encoded once and the expert learns from this many independent (noise, time) draws on it.
+    noise_repeats: int = 1
     # The normalised robot state (inputs.proprio) also enters the expert directly, added to every
     # action token, as pi0 gives its action expert the state: the expert's targets are joint
     # deltas towards a waypoint, which need the joint positions more precisely than the prefix
@@ -180,7 +183,7 @@ class FlowConfig:
     ensemble_decay: float = 0.01
 
     def __post_init__(self):
-        for name in ("chunk", "steps", "width", "depth", "heads", "mlp_ratio"):
+        for name in ("chunk", "steps", "width", "depth", "heads", "mlp_ratio", "noise_repeats"):
             _positive(f"flow.{name}", getattr(self, name))
         if not 1 <= self.execute <= self.chunk:
             raise UserError(f"flow.execute must be in [1, flow.chunk={self.chunk}], got {self.execute}")

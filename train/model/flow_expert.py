@@ -53,9 +53,9 @@ class ExpertBlock(nn.Module):
         self.cross_attn = nn.MultiheadAttention(width, heads, kdim=cond_dim, vdim=cond_dim, batch_first=True)
         self.mlp = nn.Sequential(nn.Linear(width, mlp_ratio * width), nn.GELU(), nn.Linear(mlp_ratio * width, width))
 
-    def forward(self, x, prefix, prefix_pad):
+    def forward(self, x, prefix, prefix_pad, self_mask=None):
         h = self.n1(x)
-        x = x + self.self_attn(h, h, h, need_weights=False)[0]
+        x = x + self.self_attn(h, h, h, attn_mask=self_mask, need_weights=False)[0]
         x = x + self.cross_attn(self.n2(x), prefix, prefix, key_padding_mask=prefix_pad, need_weights=False)[0]
         return x + self.mlp(self.n3(x))
 
@@ -77,27 +77,42 @@ class FlowExpert(nn.Module):
     def velocity(self, x_t, t, prefix, prefix_mask, state=None):
         """x_t (B, chunk, A), t (B,), prefix (B, T, cond), prefix_mask (B, T) True = valid, state (B, 12) or
         None -> v (B, chunk, A)."""
-        te = time_embedding(t, self.cfg.width).to(x_t.dtype)
-        a = self.action_in(x_t) + self.pos[None, : x_t.shape[1]]
-        x = self.time_mlp(torch.cat([a, te[:, None].expand_as(a)], dim=-1))
+        return self.draws_velocity(x_t[:, None], t[:, None], prefix, prefix_mask, state)[:, 0]
+
+    def draws_velocity(self, x_t, t, prefix, prefix_mask, state=None):
+        """K draws per prefix: x_t (B, K, chunk, A), t (B, K) -> v (B, K, chunk, A). The K noisy chunks
+        are one sequence of K * chunk tokens that attend only within their own chunk (a block-diagonal
+        mask), so each draw's velocity is what `velocity` gives it alone, while the prefix's keys and
+        values are projected once, not K times."""
+        b, k, chunk, _ = x_t.shape
+        te = time_embedding(t.flatten(), self.cfg.width).to(x_t.dtype).view(b, k, 1, -1)
+        a = self.action_in(x_t) + self.pos[:chunk]
+        x = self.time_mlp(torch.cat([a, te.expand_as(a)], dim=-1))
         if self.state_in is not None:
             if state is None:
                 raise ValueError("flow.state is on: the expert needs the normalised robot state")
-            x = x + self.state_in(state.to(x.dtype))[:, None]
+            x = x + self.state_in(state.to(x.dtype))[:, None, None]
+        x = x.reshape(b, k * chunk, -1)
+        own = torch.arange(k * chunk, device=x.device) // chunk
+        self_mask = None if k == 1 else own[:, None] != own[None, :]
         cond, pad = self.cond_norm(prefix), ~prefix_mask.bool()
         for block in self.blocks:
-            x = block(x, cond, pad)
-        return self.action_out(self.out_norm(x))
+            x = block(x, cond, pad, self_mask)
+        return self.action_out(self.out_norm(x)).view(b, k, chunk, -1)
 
     def loss(self, actions, valid, prefix, prefix_mask, noise=None, t=None, state=None) -> torch.Tensor:
-        """Per-sample flow-matching MSE over valid chunk steps: actions (B, chunk, A), valid (B, chunk)."""
-        noise = torch.randn_like(actions) if noise is None else noise
-        t = sample_time(self.cfg, actions.shape[0], actions.device) if t is None else t
-        tt = t[:, None, None].to(actions.dtype)
+        """Per-sample flow-matching MSE over valid chunk steps: actions (B, chunk, A), valid (B, chunk).
+        Each sample is drawn `noise_repeats` (K) times on its one prefix: `noise` (B, K, chunk, A) and
+        `t` (B, K) when given; a sample's loss is the mean over its K draws."""
+        b, k = actions.shape[0], self.cfg.noise_repeats
+        actions = actions[:, None].expand(b, k, *actions.shape[1:])
+        noise = torch.randn(actions.shape, dtype=actions.dtype, device=actions.device) if noise is None else noise
+        t = sample_time(self.cfg, b * k, actions.device).view(b, k) if t is None else t
+        tt = t[..., None, None].to(actions.dtype)
         x_t = tt * noise + (1.0 - tt) * actions
-        err = ((self.velocity(x_t, t, prefix, prefix_mask, state) - (noise - actions)) ** 2).mean(-1)
-        w = valid.to(err.dtype)
-        return (err * w).sum(1) / w.sum(1).clamp(min=1.0)
+        err = ((self.draws_velocity(x_t, t, prefix, prefix_mask, state) - (noise - actions)) ** 2).mean(-1)
+        w = valid[:, None].to(err.dtype)
+        return ((err * w).sum(-1) / w.sum(-1).clamp(min=1.0)).mean(1)
 
     @torch.no_grad()
     def sample(self, prefix, prefix_mask, noise, steps: int, state=None) -> torch.Tensor:
