@@ -10,6 +10,7 @@ so no query row is fully masked). `forward(batch, stage)` applies the stage's gr
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 
 import torch
@@ -34,7 +35,7 @@ class Encoded:
     hidden: torch.Tensor  # (B, T, H) LLM last hidden states
     attention_mask: torch.Tensor  # (B, T) bool
     prefix_mask: torch.Tensor  # (B, T) bool: image tokens + real prompt tokens
-    past_key_values: object = None
+    cache: object = None  # the LLM's KV cache, with use_cache
 
 
 class SGVLAModel(nn.Module):
@@ -48,6 +49,9 @@ class SGVLAModel(nn.Module):
         self.proprio = nn.Sequential(nn.Linear(len(QPOS_NO_BASE), hidden), nn.GELU(), nn.Linear(hidden, hidden)) \
             if config.inputs.proprio else None  # fmt: skip
         self.llm = llm
+        # transformers 5 renamed the KV cache argument and output `past_key_values` -> `cache` (the old
+        # name warns on every call and goes in 5.40); older versions only know `past_key_values`.
+        self._cache_name = "cache" if "cache" in inspect.signature(llm.model.forward).parameters else "past_key_values"
         self.flow = FlowExpert(config.flow, hidden) if config.flow.enabled else None
         self.decoders = build_decoders(config.decoders, hidden)
         ids = torch.tensor(action_token_ids if action_token_ids is not None else [], dtype=torch.long)
@@ -99,7 +103,7 @@ class SGVLAModel(nn.Module):
         prefix = torch.cat([ones, batch.prefix_mask], dim=1)
         position_ids = (attn.long().cumsum(1) - 1).clamp(min=0)
         out = self.llm.model(inputs_embeds=embeds, attention_mask=attn.long(), position_ids=position_ids, use_cache=use_cache)
-        return Encoded(out.last_hidden_state, attn, prefix, out.past_key_values if use_cache else None)
+        return Encoded(out.last_hidden_state, attn, prefix, getattr(out, self._cache_name) if use_cache else None)
 
     def decoder_inputs(self, enc: Encoded, spec: DecoderSpec) -> tuple[torch.Tensor, torch.Tensor]:
         """The latents decoder `spec` reads: the whole prefix, or the tokens of one current image."""
@@ -162,7 +166,7 @@ class SGVLAModel(nn.Module):
         if self.action_token_ids.numel() == 0:
             raise ValueError("model has no action tokens (built on meta?)")
         enc = self.encode(batch, use_cache=True)
-        cache, attn, hidden = enc.past_key_values, enc.attention_mask, enc.hidden[:, -1]
+        cache, attn, hidden = enc.cache, enc.attention_mask, enc.hidden[:, -1]
         pos = attn.long().sum(1, keepdim=True) - 1
         head = self.llm.lm_head
         weight = head.weight[self.action_token_ids]
@@ -177,9 +181,9 @@ class SGVLAModel(nn.Module):
             pos = pos + 1
             out = self.llm.model(
                 inputs_embeds=embed(self.action_token_ids[idx])[:, None],
-                attention_mask=attn.long(), position_ids=pos, past_key_values=cache, use_cache=True,
+                attention_mask=attn.long(), position_ids=pos, use_cache=True, **{self._cache_name: cache},
             )  # fmt: skip
-            cache, hidden = out.past_key_values, out.last_hidden_state[:, -1]
+            cache, hidden = getattr(out, self._cache_name), out.last_hidden_state[:, -1]
         return torch.stack(bins, dim=1)
 
     @torch.no_grad()
