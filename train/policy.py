@@ -3,7 +3,8 @@
 head="tokens": greedy action tokens for a chunk of `action.chunk` actions (13 tokens each); the
 first `action.execute` are queued and executed, then it re-plans, or with `action.temporal_ensemble`
 it predicts every step and executes the ensembled action (`temporal_ensemble.py`). head="flow": the
-same with the expert's chunk of `flow.chunk` actions and the `flow.` settings.
+same with the expert's chunk of `flow.chunk` actions and the `flow.` settings (integrated from noise, or
+regressed in one pass with flow.objective=l1).
 `INFERENCE_SETTINGS` change only how predictions become actions, so `habaux eval --set` may change
 them on a trained checkpoint (`with_inference_settings`).
 History (inputs.history = k): the last k+1 observations are kept; at the start of an episode the

@@ -35,3 +35,26 @@ def test_a_samples_loss_is_the_mean_over_its_noise_repeats():
 def test_noise_repeats_must_be_positive():
     with pytest.raises(UserError, match="flow.noise_repeats must be > 0"):
         FlowConfig(noise_repeats=0)
+
+
+def test_the_l1_objective_regresses_the_chunk_in_one_pass_whatever_the_noise():
+    torch.manual_seed(1)
+    cfg = FlowConfig(enabled=True, objective="l1", chunk=4, width=16, depth=1, heads=2, mlp_ratio=2)
+    expert = FlowExpert(cfg, cond_dim=12)
+    actions, prefix = torch.randn(2, 4, 13), torch.randn(2, 5, 12)
+    valid, mask = torch.ones(2, 4, dtype=torch.bool), torch.ones(2, 5, dtype=torch.bool)
+    valid[1, 2:] = False
+    chunk = expert.sample(prefix, mask, torch.randn(2, 4, 13), steps=10)
+    assert torch.equal(chunk, expert.sample(prefix, mask, torch.randn(2, 4, 13), steps=3))  # noise and steps unused
+    assert torch.equal(chunk, expert.regress(prefix, mask, 4))
+    err = (chunk - actions).abs().mean(-1)
+    expected = torch.stack([err[0].mean(), err[1, :2].mean()])
+    assert torch.allclose(expert.loss(actions, valid, prefix, mask), expected, atol=1e-6)
+    assert not torch.allclose(chunk[0], chunk[1])  # the chunk is read from the prefix, not a constant
+
+
+def test_the_expert_objective_is_validated():
+    with pytest.raises(UserError, match="unknown flow.objective 'mse'; valid: flow, l1"):
+        FlowConfig(objective="mse")
+    with pytest.raises(UserError, match="flow.objective=l1 has none of: it must be 1, got 4"):
+        FlowConfig(objective="l1", noise_repeats=4)

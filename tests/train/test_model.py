@@ -325,3 +325,22 @@ def test_the_flow_expert_reads_the_state_directly_when_flow_state_is_on():
     assert model.flow.state_in.weight.grad.abs().sum() > 0
     with pytest.raises(UserError, match="flow.state feeds the robot state"):
         build_tiny(flow=flow)  # inputs.proprio is off in tiny
+
+
+def test_the_l1_expert_predicts_its_chunk_in_one_pass_and_trains_the_backbone():
+    import dataclasses
+
+    from hab_aux.train.presets import get_preset
+
+    model = build_tiny(seed=5, flow=dataclasses.replace(get_preset("tiny").flow, objective="l1")).eval()
+    sample = make_sample(np.random.default_rng(7))
+    proc = make_processor(model)
+    chunk = model.predict_flow(proc([sample], with_actions=False), noise=torch.randn(1, 8, 13))
+    assert torch.equal(chunk, model.predict_flow(proc([sample], with_actions=False), noise=torch.randn(1, 8, 13)))
+    sample["action_chunk"], sample["action_chunk_valid"] = np.zeros((8, 13), np.float32), np.ones(8, bool)
+    model.train()
+    batch = proc([sample])
+    loss = model(batch, StageSpec("all", False, COMPONENTS, ("flow",)))["flow"]
+    assert torch.allclose(loss, (chunk - batch.action_chunk).abs().mean(), atol=1e-5)  # L1 to the normalised chunk
+    loss.backward()
+    assert _has_grad(model, "flow") and _has_grad(model, "llm")

@@ -22,7 +22,8 @@ DECODER_KINDS = ("pooled_mlp", "query_transformer", "deconv")
 DECODER_LOSSES = ("mse", "bce", "pose", "bce_map")
 VISION_ENCODERS = ("dinov2", "siglip", "convnext")  # fused in this order; vision.py says how each is read
 COMPONENTS = (*VISION_ENCODERS, "projector", "proprio", "llm", "flow", "decoders")
-LOSS_TERMS = ("tokens", "flow", "aux")
+LOSS_TERMS = ("tokens", "flow", "aux")  # "flow": the action expert's loss, whatever its flow.objective
+EXPERT_OBJECTIVES = ("flow", "l1")
 IMAGE_TOKENS = "image:"  # a decoder source "image:head_rgb" reads that image's tokens (current frame)
 TOKEN_SOURCES = ("prefix",) + tuple(f"{IMAGE_TOKENS}{cam}_rgb" for cam in CAMERAS)
 
@@ -159,6 +160,10 @@ class FlowConfig:
     """pi0-style flow-matching action expert; cross-attends to the VLM prefix's last hidden states."""
 
     enabled: bool = False
+    # What the expert learns (`EXPERT_OBJECTIVES`): "flow", a velocity field integrated from noise in
+    # `steps` Euler steps; or "l1", the chunk itself in one pass from learned per-position queries,
+    # under an L1 loss (OpenVLA-OFT's parallel decoding with L1 regression).
+    objective: str = "flow"
     chunk: int = 8
     execute: int = 2
     steps: int = 10
@@ -185,6 +190,9 @@ class FlowConfig:
     def __post_init__(self):
         for name in ("chunk", "steps", "width", "depth", "heads", "mlp_ratio", "noise_repeats"):
             _positive(f"flow.{name}", getattr(self, name))
+        _check("flow.objective", self.objective, EXPERT_OBJECTIVES)
+        if self.objective == "l1" and self.noise_repeats != 1:
+            raise UserError(f"flow.noise_repeats draws noise, which flow.objective=l1 has none of: it must be 1, got {self.noise_repeats}")
         if not 1 <= self.execute <= self.chunk:
             raise UserError(f"flow.execute must be in [1, flow.chunk={self.chunk}], got {self.execute}")
         if self.temporal_ensemble and self.execute != 1:

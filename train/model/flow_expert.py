@@ -10,6 +10,12 @@ token as well.
 
 Conventions: t ~ Beta(1.5, 1) scaled to (t_min, 1]; x_t = t * noise + (1 - t) * action;
 u = noise - action; loss = MSE(v(x_t, t), u). Sampling integrates dx/dt = v from t=1 to 0.
+
+With `flow.objective="l1"` the same network regresses the chunk instead (OpenVLA-OFT's parallel
+decoding): its action inputs are zeros at a fixed time, so each chunk position reads only its
+learned position embedding (a query), and one pass gives the chunk, under an L1 loss. On a CPU
+budget a regression target teaches far more per sample than a flow target does
+(docs/small-results.md, session 16).
 """
 
 from __future__ import annotations
@@ -100,10 +106,21 @@ class FlowExpert(nn.Module):
             x = block(x, cond, pad, self_mask)
         return self.action_out(self.out_norm(x)).view(b, k, chunk, -1)
 
+    def regress(self, prefix, prefix_mask, chunk: int, state=None):
+        """objective "l1": the chunk in one pass, (B, chunk, A), from zero action inputs at time 0."""
+        b = prefix.shape[0]
+        queries = prefix.new_zeros(b, chunk, self.action_out.out_features)
+        return self.velocity(queries, prefix.new_zeros(b), prefix, prefix_mask, state)
+
     def loss(self, actions, valid, prefix, prefix_mask, noise=None, t=None, state=None) -> torch.Tensor:
-        """Per-sample flow-matching MSE over valid chunk steps: actions (B, chunk, A), valid (B, chunk).
-        Each sample is drawn `noise_repeats` (K) times on its one prefix: `noise` (B, K, chunk, A) and
-        `t` (B, K) when given; a sample's loss is the mean over its K draws."""
+        """Per-sample loss over valid chunk steps: actions (B, chunk, A), valid (B, chunk).
+        objective "l1": mean absolute error of `regress`. "flow": the flow-matching MSE, each sample drawn
+        `noise_repeats` (K) times on its one prefix: `noise` (B, K, chunk, A) and `t` (B, K) when given;
+        a sample's loss is the mean over its K draws."""
+        if self.cfg.objective == "l1":
+            err = (self.regress(prefix, prefix_mask, actions.shape[1], state) - actions).abs().mean(-1)
+            w = valid.to(err.dtype)
+            return (err * w).sum(-1) / w.sum(-1).clamp(min=1.0)
         b, k = actions.shape[0], self.cfg.noise_repeats
         actions = actions[:, None].expand(b, k, *actions.shape[1:])
         noise = torch.randn(actions.shape, dtype=actions.dtype, device=actions.device) if noise is None else noise
@@ -117,5 +134,8 @@ class FlowExpert(nn.Module):
     @torch.no_grad()
     def sample(self, prefix, prefix_mask, noise, steps: int, state=None) -> torch.Tensor:
         """Euler integration from t=1 (noise) to t=0 in `steps` steps -> (B, chunk, A). The caller
-        passes `flow.steps` from the model's config, an inference setting `eval --set` may change."""
+        passes `flow.steps` from the model's config, an inference setting `eval --set` may change.
+        objective "l1" uses neither: the chunk is `regress`ed in one pass."""
+        if self.cfg.objective == "l1":
+            return self.regress(prefix, prefix_mask, noise.shape[1], state)
         return integrate(lambda x, t: self.velocity(x, t, prefix, prefix_mask, state), noise, steps)
