@@ -11,6 +11,7 @@
 # Then: tests/hab_aux/test_export_lerobot_interop.py (pytest -m interop) loads an export with
 # LeRobotDataset, and `$LEROBOT_VENV/bin/lerobot-train` trains a LeRobot policy on one.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"  # ldconfig: a minimal PATH (env -i, cron, some CI) lacks sbin
 cd "$(dirname "$0")/.."
 
 log() { printf '\033[1mlerobot_env:\033[0m %s\n' "$*"; }

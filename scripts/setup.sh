@@ -2,6 +2,7 @@
 # Idempotent set-up: a Vulkan render device (Mesa lavapipe on Debian bookworm when none is found),
 # a .venv in the repo root, and `pip install -e .[dev]`. Quick when everything is already done.
 set -euo pipefail
+export PATH="$PATH:/usr/sbin:/sbin"  # ldconfig: a minimal PATH (env -i, cron, some CI) lacks sbin
 cd "$(dirname "$0")/.."
 
 log() { printf '\033[1msetup:\033[0m %s\n' "$*"; }
