@@ -51,6 +51,13 @@ def integrate(velocity, noise: torch.Tensor, steps: int) -> torch.Tensor:
     return x
 
 
+def _mean_over_valid_steps(err: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+    """err (B, K, chunk) per draw and step, valid (B, chunk) -> (B,): each draw's mean over the valid
+    steps, then the mean over the K draws."""
+    w = valid[:, None].to(err.dtype)
+    return ((err * w).sum(-1) / w.sum(-1).clamp(min=1.0)).mean(1)
+
+
 class ExpertBlock(nn.Module):
     def __init__(self, width: int, heads: int, mlp_ratio: int, cond_dim: int):
         super().__init__()
@@ -119,8 +126,7 @@ class FlowExpert(nn.Module):
         a sample's loss is the mean over its K draws."""
         if self.cfg.objective == "l1":
             err = (self.regress(prefix, prefix_mask, actions.shape[1], state) - actions).abs().mean(-1)
-            w = valid.to(err.dtype)
-            return (err * w).sum(-1) / w.sum(-1).clamp(min=1.0)
+            return _mean_over_valid_steps(err[:, None], valid)
         b, k = actions.shape[0], self.cfg.noise_repeats
         actions = actions[:, None].expand(b, k, *actions.shape[1:])
         noise = torch.randn(actions.shape, dtype=actions.dtype, device=actions.device) if noise is None else noise
@@ -128,8 +134,7 @@ class FlowExpert(nn.Module):
         tt = t[..., None, None].to(actions.dtype)
         x_t = tt * noise + (1.0 - tt) * actions
         err = ((self.draws_velocity(x_t, t, prefix, prefix_mask, state) - (noise - actions)) ** 2).mean(-1)
-        w = valid[:, None].to(err.dtype)
-        return ((err * w).sum(-1) / w.sum(-1).clamp(min=1.0)).mean(1)
+        return _mean_over_valid_steps(err, valid)
 
     @torch.no_grad()
     def sample(self, prefix, prefix_mask, noise, steps: int, state=None) -> torch.Tensor:
