@@ -344,3 +344,25 @@ def test_the_l1_expert_predicts_its_chunk_in_one_pass_and_trains_the_backbone():
     assert torch.allclose(loss, (chunk - batch.action_chunk).abs().mean(), atol=1e-5)  # L1 to the normalised chunk
     loss.backward()
     assert _has_grad(model, "flow") and _has_grad(model, "llm")
+
+
+def test_token_positions_tell_the_image_tokens_apart_and_train_with_the_projector():
+    import dataclasses
+
+    from hab_aux.train.presets import get_preset
+
+    vision = get_preset("tiny").vision
+    model = build_tiny(seed=4, vision=dataclasses.replace(vision, token_positions=True))
+    plain = build_tiny(seed=4)
+    assert "projector.positions" in model.state_dict() and "projector.positions" not in plain.state_dict()
+    slots, patches = len(model.slots), model.vision.patches_per_image
+    assert model.projector.positions.shape == (slots, patches, model.llm.config.hidden_size)
+    images = torch.full((1, slots, 3, 56, 56), 0.5)  # one grey image in every slot
+    tokens = model.embed_images(images)[0]
+    assert torch.allclose(tokens - model.projector.positions.flatten(0, 1), plain.embed_images(images)[0], atol=1e-6)
+    same = plain.embed_images(images)[0].view(slots, patches, -1)
+    assert torch.equal(same[0], same[1])  # without positions two slots with one image give one set of tokens
+    assert len({tuple(t.tolist()) for t in tokens}) == slots * patches
+    sample = make_sample(np.random.default_rng(1))
+    model(make_processor(model)([sample]), "joint")["total"].backward()
+    assert model.projector.positions.grad is not None and model.projector.positions.grad.abs().sum() > 0

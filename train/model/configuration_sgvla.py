@@ -72,6 +72,10 @@ class VisionConfig:
     convnext_mean: tuple[float, float, float] = (0.485, 0.456, 0.406)  # ImageNet
     convnext_std: tuple[float, float, float] = (0.229, 0.224, 0.225)
     projector_mult: int = 4  # Linear(fused -> mult*fused) GELU Linear(-> H) GELU Linear(H -> H)
+    # A learned embedding per (image slot, patch) added to the projected image tokens. Not in the paper,
+    # whose ViTs embed each patch's position: a ConvNeXt's tokens carry none, and without it nothing but
+    # the LLM's rotary positions tells a token where in which camera's image it lies.
+    token_positions: bool = False
 
     def __post_init__(self):
         if not self.encoders():

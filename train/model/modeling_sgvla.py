@@ -45,7 +45,9 @@ class SGVLAModel(nn.Module):
         self.config = config
         self.vision = FusedVision(config.vision, encoders)
         hidden = llm.config.hidden_size
-        self.projector = Projector(self.vision.fused_dim, hidden, config.vision.projector_mult)
+        self.slots = config.inputs.image_slots()
+        positions = (len(self.slots), self.vision.patches_per_image) if config.vision.token_positions else None
+        self.projector = Projector(self.vision.fused_dim, hidden, config.vision.projector_mult, positions)
         self.proprio = nn.Sequential(nn.Linear(len(QPOS_NO_BASE), hidden), nn.GELU(), nn.Linear(hidden, hidden)) \
             if config.inputs.proprio else None  # fmt: skip
         self.llm = llm
@@ -56,7 +58,6 @@ class SGVLAModel(nn.Module):
         self.decoders = build_decoders(config.decoders, hidden)
         ids = torch.tensor(action_token_ids if action_token_ids is not None else [], dtype=torch.long)
         self.register_buffer("action_token_ids", ids, persistent=False)
-        self.slots = config.inputs.image_slots()
         self.stats = None  # ActionStats, set by build_model / load
         self.proprio_stats = None  # ProprioStats when inputs.proprio, likewise
         self.tokenizer = None
@@ -84,9 +85,7 @@ class SGVLAModel(nn.Module):
 
     # ---- prefix encoding -----------------------------------------------------------------
     def embed_images(self, images: torch.Tensor) -> torch.Tensor:
-        b, i = images.shape[:2]
-        feats = self.vision(images.flatten(0, 1))
-        return self.projector(feats.to(self.projector[0].weight.dtype)).reshape(b, i * feats.shape[1], -1)
+        return self.projector.embed(self.vision(images.flatten(0, 1)), images.shape[0])
 
     def encode(self, batch: SGVLABatch, use_cache: bool = False) -> Encoded:
         """Prefix: image tokens, the proprio token (when inputs.proprio), then the prompt."""

@@ -57,10 +57,23 @@ KINDS = {
 
 
 class Projector(nn.Sequential):
-    def __init__(self, fused: int, hidden: int, mult: int):
+    """The MLP from fused patch features to the LLM width and, with `positions=(slots, patches)`
+    (`vision.token_positions`), a learned embedding per image slot and patch that `embed` adds to the
+    projected tokens (state-dict key `projector.positions`; absent otherwise, so older checkpoints load)."""
+
+    def __init__(self, fused: int, hidden: int, mult: int, positions: tuple[int, int] | None = None):
         super().__init__(
             nn.Linear(fused, mult * fused), nn.GELU(), nn.Linear(mult * fused, hidden), nn.GELU(), nn.Linear(hidden, hidden)
         )
+        self.positions = None if positions is None else nn.Parameter(torch.randn(*positions, hidden) * 0.02)
+
+    def embed(self, feats: torch.Tensor, batch: int) -> torch.Tensor:
+        """(batch * slots, patches, fused) -> (batch, slots * patches, hidden) image tokens."""
+        tokens = self(feats.to(self[0].weight.dtype))
+        tokens = tokens.reshape(batch, -1, *tokens.shape[1:])
+        if self.positions is not None:
+            tokens = tokens + self.positions.to(tokens.dtype)
+        return tokens.flatten(1, 2)
 
 
 class FusedVision(nn.Module):
