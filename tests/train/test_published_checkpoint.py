@@ -21,7 +21,7 @@ def test_it_is_small_enough_for_the_repository():
 @pytest.mark.parametrize("head", ["flow", "tokens"])
 def test_it_loads_and_selects_an_action(head):
     policy = SGVLAPolicy.from_checkpoint(CHECKPOINT, head=head)
-    assert policy.model.config.name == "small"
+    assert policy.model.config.name == "small-conv"
     policy.reset(None)
     action = policy.select_action(make_sample(np.random.default_rng(0)), "pick up the bowl")
     assert action.shape == (13,) and np.all(np.isfinite(action)) and np.all(np.abs(action) <= 1)
