@@ -84,7 +84,8 @@ def main() -> None:
         "", f"{args.batch_size / total:.1f} samples per second on one core.",
     ])  # fmt: skip
     sets = "".join(f" --set {s}" for s in args.overrides)
-    record(f"Training step profile ({args.preset}{sets})",
+    batch = "" if args.batch_size == 8 else f" (batch {args.batch_size})"  # so that batch sizes keep their own sections
+    record(f"Training step profile ({args.preset}{sets}){batch}",
            f"python benchmarks/step_profile.py --data {args.data} --preset {args.preset} --recipe {args.recipe}"
            f"{sets} --batch-size {args.batch_size} --stage {args.stage}", body)  # fmt: skip
     print(body)

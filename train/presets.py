@@ -153,6 +153,14 @@ def _parse(raw: str, current):
             return type(current)(raw)
         except ValueError:
             raise UserError(f"expected a {type(current).__name__}, got {raw!r}") from None
+    if isinstance(current, list):  # an `arch` list (ConvNeXt hidden_sizes, depths): JSON
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = None
+        if not isinstance(value, list):
+            raise UserError(f"expected a JSON list such as {json.dumps(current)}, got {raw!r}")
+        return value
     if isinstance(current, tuple) or current is None:
         try:
             value = json.loads(raw)

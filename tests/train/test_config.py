@@ -47,6 +47,13 @@ def test_overrides():
     random = override(get_preset("sgvla-1.3b"), ["vision.dinov2.pretrained=null", "llm.model.pretrained=null"])
     assert random.vision.dinov2.pretrained is None and random.llm.model.pretrained is None  # built from arch
     assert random.vision.dinov2.arch == get_preset("sgvla-1.3b").vision.dinov2.arch
+    slim = override(get_preset("small-conv"), ["vision.convnext.arch.hidden_sizes=[32, 64, 128]"])
+    assert slim.vision.convnext.arch["hidden_sizes"] == [32, 64, 128]
+
+
+def test_a_list_override_must_be_a_json_list():
+    with pytest.raises(UserError, match=r"expected a JSON list such as \[48, 96, 192\], got '32,64'"):
+        override(get_preset("small-conv"), ["vision.convnext.arch.hidden_sizes=32,64"])
 
 
 @pytest.mark.parametrize(
