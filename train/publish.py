@@ -1,6 +1,6 @@
 """Publish a checkpoint small enough to keep in a git repository: its weights stored in float16.
 
-    habaux publish RUN_OR_CHECKPOINT checkpoints/NAME [--max-mb 10]
+    habaux publish RUN_OR_CHECKPOINT checkpoints/NAME [--max-mb 10] [--replace]
 
 Loading upcasts to float32 (`from_pretrained(dtype=float32)`, `load_state_dict` copies), so the
 published folder loads through the same `load_pretrained` as any checkpoint; only the weights'
@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 
 from hab_aux.errors import UserError
-from hab_aux.train.checkpoint import load_pretrained, save_pretrained
+from hab_aux.train.checkpoint import CONFIG_FILE, load_pretrained, save_pretrained
 from hab_aux.train.run_dir import CONFIG, latest_checkpoint
 
 
@@ -24,11 +24,15 @@ def folder_bytes(folder: Path) -> int:
     return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
-def publish(source: Path, out: Path, max_mb: float = 10.0) -> Path:
-    """Re-save `source` (a run or a checkpoint folder) in float16 into `out`; refuse one over `max_mb`."""
+def publish(source: Path, out: Path, max_mb: float = 10.0, replace: bool = False) -> Path:
+    """Re-save `source` (a run or a checkpoint folder) in float16 into `out`; refuse one over `max_mb`.
+    With `replace`, an existing checkpoint folder at `out` is swapped for the new one only once the new
+    one is complete (anything else at `out` is refused)."""
     checkpoint = latest_checkpoint(source)
-    if out.exists():
-        raise UserError(f"{out} already exists; remove it or choose another folder")
+    if out.exists() and not replace:
+        raise UserError(f"{out} already exists; remove it, choose another folder or pass --replace")
+    if out.exists() and not (out / CONFIG_FILE).is_file():
+        raise UserError(f"--replace only replaces a checkpoint folder, and {out} has no {CONFIG_FILE}")
     model = load_pretrained(checkpoint)
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -40,6 +44,13 @@ def publish(source: Path, out: Path, max_mb: float = 10.0) -> Path:
     if size > max_mb:
         shutil.rmtree(tmp)
         raise UserError(f"{checkpoint} is {size:.1f} MiB in float16, over --max-mb {max_mb}")
-    tmp.rename(out)
+    if out.exists():
+        old = out.with_name(f".{out.name}.old")
+        shutil.rmtree(old, ignore_errors=True)
+        out.rename(old)
+        tmp.rename(out)
+        shutil.rmtree(old)
+    else:
+        tmp.rename(out)
     return out
 

@@ -125,11 +125,12 @@ def _points(raw: str) -> list[float]:
 
 def publish_command(
     source: Annotated[Path, typer.Argument(help="A training run (its latest checkpoint) or a checkpoint folder.")],
-    out: Annotated[Path, typer.Argument(help="The new folder (must not exist).")],
+    out: Annotated[Path, typer.Argument(help="The new folder (must not exist, unless --replace).")],
     max_mb: Annotated[float, typer.Option(help="Refuse a published checkpoint larger than this many MiB.")] = 10.0,
+    replace: Annotated[bool, typer.Option(help="Replace the checkpoint folder OUT once the new one is written.")] = False,
 ) -> None:
     """Re-save a checkpoint with float16 weights, small enough to keep in a git repository."""
     from hab_aux.train.publish import folder_bytes, publish
 
-    folder = publish(source, out, max_mb)
+    folder = publish(source, out, max_mb, replace)
     Console().print(f"{folder}: {folder_bytes(folder) / 2**20:.2f} MiB")

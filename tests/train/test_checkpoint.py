@@ -215,8 +215,14 @@ def test_published_checkpoint_is_float16_and_acts_like_the_original(saved, tmp_p
     batch = make_processor(loaded)([make_sample(rng, i) for i in range(3)], with_actions=False)
     noise = torch.randn(3, 8, 13, generator=torch.Generator().manual_seed(0))
     torch.testing.assert_close(model.predict_flow(batch, noise), loaded.predict_flow(batch, noise), rtol=0, atol=5e-3)
-    with pytest.raises(UserError, match="already exists"):
+    with pytest.raises(UserError, match="already exists; .* or pass --replace"):
         publish(folder, out)
+    (out / "stale.txt").write_text("from the folder replaced")
+    assert publish(folder, out, replace=True) == out and not (out / "stale.txt").exists()
+    assert load_pretrained(out) is not None and not (tmp_path / ".published.old").exists()
+    (tmp_path / "notes").mkdir()
+    with pytest.raises(UserError, match="only replaces a checkpoint folder"):
+        publish(folder, tmp_path / "notes", replace=True)
     with pytest.raises(UserError, match="over --max-mb 0.01"):
         publish(folder, tmp_path / "too-big", max_mb=0.01)
     assert not (tmp_path / "too-big").exists() and not (tmp_path / ".too-big.tmp").exists()

@@ -68,3 +68,45 @@ def test_a_convnext_checkpoint_round_trips(tmp_path):
     batch = make_processor(model)([make_sample(np.random.default_rng(4))], with_actions=False)
     noise = torch.randn(1, model.config.flow.chunk, 13)
     assert torch.equal(model.predict_flow(batch, noise=noise), loaded.predict_flow(batch, noise=noise))
+
+
+def test_stacked_slots_are_one_image_of_every_slot_on_channels():
+    model = _tiny_conv(dinov2=None, siglip=None, feature_layer=-1, stack_slots=True, token_positions=True)
+    slots = len(model.slots)
+    assert slots > 1 and model.encoded_images == 1
+    assert model.vision.convnext.config.num_channels == 3 * slots  # the arch says 3: built for the stack
+    assert model.projector.positions.shape[:2] == (1, 16)
+    images = torch.rand(2, slots, 3, 56, 56)
+    with torch.no_grad():
+        tokens = model.embed_images(images)
+        stacked = model.projector.embed(model.vision(images.flatten(1, 2)), 2)
+    assert tokens.shape == (2, 16, model.llm.config.hidden_size) and torch.equal(tokens, stacked)
+    # every slot reaches the tokens: changing only the last slot's image changes them
+    other = images.clone()
+    other[:, -1] = torch.rand(2, 3, 56, 56)
+    with torch.no_grad():
+        assert not torch.allclose(model.embed_images(other), tokens)
+
+
+def test_stacked_slots_train_every_encoder_layer_and_round_trip(tmp_path):
+    model = _tiny_conv(dinov2=None, siglip=None, feature_layer=-1, stack_slots=True)
+    batch = make_processor(model)([make_sample(np.random.default_rng(5))])
+    model(batch, "joint")["total"].backward()
+    convnext = model.vision.convnext
+    for name, p in [*convnext.embeddings.named_parameters(), *convnext.encoder.named_parameters()]:  # not its pooling head
+        assert p.grad is not None and p.grad.abs().sum() > 0, name
+    folder = save_pretrained(model.eval(), tmp_path / "ckpt")
+    loaded = load_pretrained(folder)
+    assert loaded.vision.convnext.config.num_channels == 3 * len(model.slots)
+    batch = make_processor(model)([make_sample(np.random.default_rng(6))], with_actions=False)
+    noise = torch.randn(1, model.config.flow.chunk, 13)
+    assert torch.equal(model.predict_flow(batch, noise=noise), loaded.predict_flow(batch, noise=noise))
+
+
+def test_stacked_slots_on_rgb_pretrained_weights_are_a_user_error(tmp_path):
+    rgb = _tiny_conv(dinov2=None, siglip=None, feature_layer=-1).vision.convnext
+    rgb.save_pretrained(tmp_path / "rgb")
+    v = dataclasses.replace(get_preset("tiny").vision, dinov2=None, siglip=None, feature_layer=-1, stack_slots=True,
+                            convnext=PretrainedSpec(str(tmp_path / "rgb")))  # fmt: skip
+    with pytest.raises(UserError, match="vision.stack_slots needs convnext built for 12 input channels, but .* has 3"):
+        build_tiny(vision=v)

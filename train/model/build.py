@@ -8,6 +8,7 @@ from collections import OrderedDict
 
 import torch
 
+from hab_aux.errors import UserError
 from hab_aux.train.model.action_tokenizer import ActionStats, ProprioStats, action_token_names
 from hab_aux.train.model.configuration_sgvla import PretrainedSpec, SGVLAConfig
 from hab_aux.train.model.modeling_sgvla import SGVLAModel
@@ -40,14 +41,20 @@ def _classes():
 LOAD_OVERRIDES = {"siglip": {"vision_use_head": False}}
 
 
-def build_component(kind: str, spec: PretrainedSpec, meta: bool = False):
+def build_component(kind: str, spec: PretrainedSpec, meta: bool = False, channels: int | None = None):
+    """`channels`: input channels other than 3 (`vision.stack_slots`): built so from `arch`, or loaded
+    from weights that were (a saved checkpoint's); pretrained RGB weights are a user error."""
     config_cls, model_cls = _classes()[kind]
     overrides = LOAD_OVERRIDES.get(kind, {})
     if spec.pretrained is not None and not meta:
         # transformers 5 defaults to dtype="auto" (bf16 for Qwen2.5): load fp32 masters, train under autocast.
-        return load_pretrained_part(kind, spec.pretrained,
-                                    lambda source: model_cls.from_pretrained(source, dtype=torch.float32, **overrides))  # fmt: skip
-    config = config_cls(**{**spec.arch, **overrides})
+        model = load_pretrained_part(kind, spec.pretrained,
+                                     lambda source: model_cls.from_pretrained(source, dtype=torch.float32, **overrides))  # fmt: skip
+        if channels is not None and model.config.num_channels != channels:
+            raise UserError(f"vision.stack_slots needs {kind} built for {channels} input channels, but {spec.pretrained!r} "
+                            f"has {model.config.num_channels}; give it an arch instead or set vision.stack_slots=false")  # fmt: skip
+        return model
+    config = config_cls(**{**spec.arch, **overrides, **({} if channels is None else {"num_channels": channels})})
     if meta:
         with torch.device("meta"):
             return model_cls(config)
@@ -66,9 +73,14 @@ def _init_new_rows(llm, ids: list[int], n_old: int) -> None:
             out.weight[ids] = w[ids]
 
 
+def _encoders(config: SGVLAConfig, meta: bool = False) -> dict:
+    channels = 3 * len(config.inputs.image_slots()) if config.vision.stack_slots else None
+    return {k: build_component(k, spec, meta, channels) for k, spec in config.vision.encoders().items()}
+
+
 def build_model(config: SGVLAConfig, stats: ActionStats | None = None, proprio_stats: ProprioStats | None = None) -> SGVLAModel:
     """Load or build every component, add the action tokens, resize the embeddings if needed."""
-    encoders = {k: build_component(k, spec) for k, spec in config.vision.encoders().items()}
+    encoders = _encoders(config)
     llm = build_component("llm", config.llm.model)
     tokenizer = load_tokenizer(config.llm.tokenizer)
     n_before = len(tokenizer)
@@ -84,7 +96,7 @@ def build_model(config: SGVLAConfig, stats: ActionStats | None = None, proprio_s
 
 def build_meta_model(config: SGVLAConfig) -> SGVLAModel:
     """Every component on `meta` from its `arch` dict: shapes and parameter counts, no weights, no download."""
-    encoders = {k: build_component(k, spec, meta=True) for k, spec in config.vision.encoders().items()}
+    encoders = _encoders(config, meta=True)
     llm = build_component("llm", config.llm.model, meta=True)
     with torch.device("meta"):
         return SGVLAModel(config, encoders, llm, None)

@@ -76,6 +76,11 @@ class VisionConfig:
     # whose ViTs embed each patch's position: a ConvNeXt's tokens carry none, and without it nothing but
     # the LLM's rotary positions tells a token where in which camera's image it lies.
     token_positions: bool = False
+    # Every image slot stacked on channels into one image (3 x slots channels) before the encoders: the
+    # cameras' RGB and depth fused at the first layer, as the bc_probe's CNN, and the encoders run once
+    # per sample instead of once per slot. Not in the paper; random-init encoders only (their first layer
+    # is built for the stacked channels).
+    stack_slots: bool = False
 
     def __post_init__(self):
         if not self.encoders():

@@ -46,7 +46,8 @@ class SGVLAModel(nn.Module):
         self.vision = FusedVision(config.vision, encoders)
         hidden = llm.config.hidden_size
         self.slots = config.inputs.image_slots()
-        positions = (len(self.slots), self.vision.patches_per_image) if config.vision.token_positions else None
+        self.encoded_images = 1 if config.vision.stack_slots else len(self.slots)  # images the encoders see per sample
+        positions = (self.encoded_images, self.vision.patches_per_image) if config.vision.token_positions else None
         self.projector = Projector(self.vision.fused_dim, hidden, config.vision.projector_mult, positions)
         self.proprio = nn.Sequential(nn.Linear(len(QPOS_NO_BASE), hidden), nn.GELU(), nn.Linear(hidden, hidden)) \
             if config.inputs.proprio else None  # fmt: skip
@@ -85,6 +86,8 @@ class SGVLAModel(nn.Module):
 
     # ---- prefix encoding -----------------------------------------------------------------
     def embed_images(self, images: torch.Tensor) -> torch.Tensor:
+        """(B, slots, 3, H, W) -> (B, encoded_images * patches, hidden) image tokens."""
+        images = images.flatten(1, 2)[:, None] if self.config.vision.stack_slots else images
         return self.projector.embed(self.vision(images.flatten(0, 1)), images.shape[0])
 
     def encode(self, batch: SGVLABatch, use_cache: bool = False) -> Encoded:
@@ -105,10 +108,11 @@ class SGVLAModel(nn.Module):
         return Encoded(out.last_hidden_state, attn, prefix, getattr(out, self._cache_name) if use_cache else None)
 
     def decoder_inputs(self, enc: Encoded, spec: DecoderSpec) -> tuple[torch.Tensor, torch.Tensor]:
-        """The latents decoder `spec` reads: the whole prefix, or the tokens of one current image."""
+        """The latents decoder `spec` reads: the whole prefix, or the tokens of one current image (with
+        `vision.stack_slots`, of the one stacked image, which holds every slot)."""
         if spec.image_key is None:
             return enc.hidden, enc.prefix_mask
-        slot = self.slots.index(ImageSlot.current(spec.image_key))
+        slot = 0 if self.config.vision.stack_slots else self.slots.index(ImageSlot.current(spec.image_key))
         p = self.vision.patches_per_image
         h = enc.hidden[:, slot * p : (slot + 1) * p]
         return h, torch.ones(h.shape[:2], dtype=torch.bool, device=h.device)

@@ -1,7 +1,8 @@
 """Fused vision backbone and projector: Prismatic's "dinosiglip" (DINOv2-with-registers + SigLIP), a
 ConvNeXt, or any mix of them.
 
-Input: images in [0, 1], (B, 3, H, W) (RGB, or an Eq. 1 depth image repeated on 3 channels).
+Input: images in [0, 1], (B, 3, H, W) (RGB, or an Eq. 1 depth image repeated on 3 channels), or with
+`vision.stack_slots` every slot of a sample stacked on channels, (B, 3 x slots, H, W).
 Images are resized (bilinear, antialiased) to `image_size` once, then normalised with each encoder's
 mean/std; each encoder's patch features at `feature_layer` are taken (the layers after it are not
 run; DINOv2's CLS + register tokens are dropped; a ConvNeXt stage's feature map is read row by row
@@ -94,9 +95,10 @@ class FusedVision(nn.Module):
             raise UserError(f"vision.image_size {cfg.image_size} must be a multiple of one patch stride shared by every "
                             f"encoder, got {strides}")  # fmt: skip
         self.stride = min(strides.values())
-        for name in encoders:
+        for name, enc in encoders.items():
+            repeats = int(enc.config.num_channels) // 3  # stacked slots (vision.stack_slots): one RGB triple per slot
             for stat in ("mean", "std"):
-                value = torch.tensor(getattr(cfg, f"{name}_{stat}")).view(1, 3, 1, 1)
+                value = torch.tensor(getattr(cfg, f"{name}_{stat}")).view(1, 3, 1, 1).repeat(1, repeats, 1, 1)
                 self.register_buffer(f"{name}_{stat}", value, persistent=False)
 
     @property
