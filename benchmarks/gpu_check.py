@@ -101,7 +101,7 @@ def flops_per_sample(config, prompt_tokens: int = 32) -> float:
 
     model = build_meta_model(config)
     counts = parameter_counts(model)
-    images = 1 if config.vision.stack_slots else len(config.inputs.image_slots())  # images the encoders see
+    images = model.encoded_images  # images the encoders see per sample (1 with vision.stack_slots)
     patches = model.vision.patches_per_image
     vision = sum(counts[name] * model.vision.tokens_per_image(name) for name in model.vision.names)
     llm = counts["llm"] - model.llm.get_input_embeddings().weight.numel()

@@ -29,10 +29,11 @@ def publish(source: Path, out: Path, max_mb: float = 10.0, replace: bool = False
     With `replace`, an existing checkpoint folder at `out` is swapped for the new one only once the new
     one is complete (anything else at `out` is refused)."""
     checkpoint = latest_checkpoint(source)
-    if out.exists() and not replace:
-        raise UserError(f"{out} already exists; remove it, choose another folder or pass --replace")
-    if out.exists() and not (out / CONFIG_FILE).is_file():
-        raise UserError(f"--replace only replaces a checkpoint folder, and {out} has no {CONFIG_FILE}")
+    if out.exists():
+        if not replace:
+            raise UserError(f"{out} already exists; remove it, choose another folder or pass --replace")
+        if not (out / CONFIG_FILE).is_file():
+            raise UserError(f"--replace only replaces a checkpoint folder, and {out} has no {CONFIG_FILE}")
     model = load_pretrained(checkpoint)
     tmp = out.with_name(f".{out.name}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -44,13 +45,11 @@ def publish(source: Path, out: Path, max_mb: float = 10.0, replace: bool = False
     if size > max_mb:
         shutil.rmtree(tmp)
         raise UserError(f"{checkpoint} is {size:.1f} MiB in float16, over --max-mb {max_mb}")
+    old = out.with_name(f".{out.name}.old")  # the replaced folder, kept until the new one is in place
+    shutil.rmtree(old, ignore_errors=True)
     if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        shutil.rmtree(old, ignore_errors=True)
         out.rename(old)
-        tmp.rename(out)
-        shutil.rmtree(old)
-    else:
-        tmp.rename(out)
+    tmp.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
     return out
 
