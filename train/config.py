@@ -9,7 +9,7 @@ from hab_aux.train.labels import LABEL_ALLOCATIONS
 
 STRATEGIES = ("ddp", "fsdp")
 # How a run executes, not what it learns: free to change on --resume.
-EXECUTION_FIELDS = ("max_steps", "num_workers", "save_every", "device", "keep_last", "keep_every")
+EXECUTION_FIELDS = ("max_steps", "num_workers", "save_every", "device", "keep_last", "keep_every", "decoded_cache")
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class TrainConfig:
     shift: int = 0  # random-shift augmentation, pixels of the stored images (0 = off)
     keep_last: int = 3  # newest checkpoint folders kept (state.pt, which --resume reads, is separate)
     keep_every: int | None = None  # also keep every checkpoint whose step is a multiple of this
+    decoded_cache: bool = False  # read batches from decoded copies of the data (train/decoded.py)
 
     def __post_init__(self):
         choose("--strategy", self.strategy, STRATEGIES)

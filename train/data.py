@@ -17,6 +17,7 @@ from hab_aux.errors import UserError
 from hab_aux.schema import FIELDS
 from hab_aux.store import Dataset, open_dataset
 from hab_aux.train.augment import random_shift
+from hab_aux.train.decoded import DecodedSteps, build, cache_folder
 from hab_aux.train.labels import PAPER_ALLOCATION, LabelSource
 from hab_aux.train.model.processor import PROPRIO_KEY, proprio_of
 
@@ -43,7 +44,9 @@ class SampleSpec:
 class StepSamples:
     """Map-style dataset: item b is the list of samples of batch b of the current epoch."""
 
-    def __init__(self, paths: list[Path], spec: SampleSpec, batch_size: int, seed: int = 0):
+    def __init__(self, paths: list[Path], spec: SampleSpec, batch_size: int, seed: int = 0, decoded: Path | None = None):
+        """`decoded`: a cache folder; the keys the samples read are decoded into it once (decoded.py)
+        and read from there instead of the compressed stores."""
         self.paths, self.spec, self.batch_size, self.seed = [str(p) for p in paths], spec, batch_size, seed
         data = self._data
         ends = data.episode_ends
@@ -68,6 +71,20 @@ class StepSamples:
             raise UserError(f"no episode in {', '.join(self.paths)} provides the label(s) {', '.join(missing)} "
                             "under the label allocation; add data of the right task/subtask, train with --labels all, "
                             "or turn those decoders off")  # fmt: skip
+        self._reader = None
+        if decoded is not None:
+            keys = tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, *self._extra_keys, "action")))
+            folder = cache_folder(decoded, dataset_fingerprint(paths))
+            build(paths, keys, folder)
+            self._reader = DecodedSteps(folder, keys)
+
+    @property
+    def _extra_keys(self) -> tuple[str, ...]:
+        return ("qpos",) if self.spec.proprio else ()
+
+    @property
+    def _steps_reader(self):
+        return self._data if self._reader is None else self._reader
 
     @property
     def _data(self) -> Dataset:
@@ -111,10 +128,9 @@ class StepSamples:
         # need only their actions (reading their images too decoded a second chunk of every image
         # key for most samples: the chunk runs past a 10-step storage chunk).
         need = np.unique(np.concatenate([past.ravel(), steps]))
-        extra = ("qpos",) if spec.proprio else ()
-        read = self._data.steps(need, tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, *extra))))
+        read = self._steps_reader.steps(need, tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, *self._extra_keys))))
         acting = np.unique(np.concatenate([future.ravel(), steps]))
-        actions = self._data.steps(acting, ("action",))["action"]
+        actions = self._steps_reader.steps(acting, ("action",))["action"]
         # rows of `read` and `actions` (both sorted by step)
         now, then, acted, chunk = (np.searchsorted(a, s) for a, s in ((need, steps), (need, past), (acting, steps), (acting, future)))
         out = []

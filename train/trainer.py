@@ -97,7 +97,7 @@ def build_run(config: TrainConfig, world: int):
         proprio=model_config.inputs.proprio,
     )
     paths = [Path(p) for p in config.data]
-    samples = StepSamples(paths, spec, config.batch_size, config.seed)
+    samples = StepSamples(paths, spec, config.batch_size, config.seed, decoded=CACHE if config.decoded_cache else None)
     stats = ActionStats(*quantiles(paths, "action", CACHE))
     proprio_stats = ProprioStats(*quantiles(paths, "qpos", CACHE, QPOS_NO_BASE)) if model_config.inputs.proprio else None
     steps_per_epoch = max(1, samples.batches_per_epoch() // (config.grad_accum * world))

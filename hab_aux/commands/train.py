@@ -59,6 +59,9 @@ def command(
     shift: Annotated[int, typer.Option(help="Random-shift augmentation: move each sample's images and masks by up to this many pixels (of the stored 128), 0 = off.")] = TrainConfig.shift,
     keep_last: Annotated[int, typer.Option(help="Keep the newest N checkpoint folders (state.pt for --resume is kept apart).")] = TrainConfig.keep_last,
     keep_every: Annotated[int | None, typer.Option(help="Also keep every checkpoint whose step is a multiple of K.")] = TrainConfig.keep_every,
+    decoded_cache: Annotated[bool, typer.Option(help="Decode the data once into uncompressed files under $HABAUX_CACHE (default ~/.cache/hab-aux)/decoded "
+                                                     "and read batches from them: less loader work per step, the same batches; needs the "
+                                                     "decoded size on disk (5.4 GiB for 32,000 steps of four images and a mask).")] = TrainConfig.decoded_cache,
     list_: Annotated[bool, typer.Option("--list", help="List the recipes and the model presets and exit.")] = False,
 ) -> None:
     """Train SG-VLA with a named recipe; run under torchrun for several GPUs (DDP, or FSDP with --strategy fsdp)."""
@@ -75,6 +78,7 @@ def command(
         overrides=tuple(set_ or ()), schedule=schedule, batch_size=batch_size, grad_accum=grad_accum, lr=lr,
         seed=seed, max_steps=max_steps, num_workers=num_workers, save_every=save_every, device=device,
         strategy=strategy, labels=labels, shift=shift, keep_last=keep_last, keep_every=keep_every,
+        decoded_cache=decoded_cache,
     )  # fmt: skip
     checkpoint = train(config, console, resume=resume)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, one line, not one per process

@@ -60,6 +60,15 @@ def test_two_steps_resume_two_steps_equals_four_steps(settable, tmp_path):
     assert [r["stage"] for r in records] == ["adapt", "adapt", "joint", "joint"]
 
 
+def test_decoded_cache_gives_the_same_run_and_resume_may_switch_it(settable, tmp_path):
+    straight = train(config(settable, tmp_path / "a"), QUIET)
+    train(config(settable, tmp_path / "b", max_steps=2, decoded_cache=True), QUIET)
+    assert list((tmp_path / "cache" / "decoded").iterdir())
+    resumed = train(config(settable, tmp_path / "b"), QUIET, resume=True)
+    a, b = weights(straight), weights(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_the_stage_switch_changes_which_parameters_train(settable, tmp_path):
     run = train(config(settable, tmp_path / "run", recipe="sgvla-flow", schedule="adapt=2,expert=2"), QUIET)
     before, after = weights(run.parent / "step-0000002"), weights(run)
