@@ -12,5 +12,8 @@ run benchmarks/storage_loading.py --dataset "$data" --episodes 40 --depth-codec 
 run benchmarks/compression.py --dataset "$data" --windows 16 --repeat 3
 run benchmarks/training_inference.py --dataset "$data" --steps 60 --threads 1
 run benchmarks/training_inference.py --dataset "$data" --preset small --steps 30 --threads 1 --workers 1
+run benchmarks/batch_loading.py --data "$data" --preset small-conv --set decoders.global_pos.enabled=false --set action.chunk=1 \
+    --set action.execute=1 --set inputs.depth=true --set inputs.proprio=false --set flow.state=false --set flow.objective=l1 \
+    --set flow.execute=8 --set vision.token_positions=true --set llm.model.arch.num_hidden_layers=1 --set vision.stack_slots=true
 run benchmarks/generation.py --task SetTable --subtask pick --episodes 4 --steps 200 --policy expert --launcher-episodes 48
 run benchmarks/eval_workers.py --subtasks close-fridge --episodes 30 --workers 1,2
