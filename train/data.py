@@ -73,14 +73,16 @@ class StepSamples:
                             "or turn those decoders off")  # fmt: skip
         self._reader = None
         if decoded is not None:
-            keys = tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, *self._extra_keys, "action")))
+            keys = tuple(dict.fromkeys((*self._read_keys, "action")))
             folder = cache_folder(decoded, dataset_fingerprint(paths))
-            build(paths, keys, folder)
+            build(data, keys, folder)
             self._reader = DecodedSteps(folder, keys)
 
     @property
-    def _extra_keys(self) -> tuple[str, ...]:
-        return ("qpos",) if self.spec.proprio else ()
+    def _read_keys(self) -> tuple[str, ...]:
+        """The keys read at each sample's current (and past) steps; "action" is read for its chunk."""
+        spec = self.spec
+        return tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, *(("qpos",) if spec.proprio else ()))))
 
     @property
     def _steps_reader(self):
@@ -128,7 +130,7 @@ class StepSamples:
         # need only their actions (reading their images too decoded a second chunk of every image
         # key for most samples: the chunk runs past a 10-step storage chunk).
         need = np.unique(np.concatenate([past.ravel(), steps]))
-        read = self._steps_reader.steps(need, tuple(dict.fromkeys((*spec.obs_keys, *spec.label_keys, *self._extra_keys))))
+        read = self._steps_reader.steps(need, self._read_keys)
         acting = np.unique(np.concatenate([future.ravel(), steps]))
         actions = self._steps_reader.steps(acting, ("action",))["action"]
         # rows of `read` and `actions` (both sorted by step)

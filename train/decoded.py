@@ -17,7 +17,7 @@ import numpy as np
 
 from hab_aux.errors import UserError
 from hab_aux.schema import FIELDS
-from hab_aux.store import open_dataset
+from hab_aux.store import Dataset
 
 HEADROOM = 1 << 30  # bytes left free on the cache's disk after writing it
 BLOCK_CHUNKS = 100  # storage chunks decoded per copy into the file (1,000 steps of 10: ~50 MB of RGB)
@@ -32,8 +32,8 @@ def _bytes_per_step(key: str) -> int:
     return int(np.prod(field.shape, dtype=np.int64)) * np.dtype(field.numpy_dtype).itemsize
 
 
-def build(paths: list[Path], keys: tuple[str, ...], folder: Path) -> None:
-    """Write the missing `keys` of the datasets into `folder`; concurrent callers (DDP ranks) wait for
+def build(data: Dataset, keys: tuple[str, ...], folder: Path) -> None:
+    """Write the missing `keys` of the (opened) datasets into `folder`; concurrent callers (DDP ranks) wait for
     the one that writes. A file appears only when complete (written aside, then renamed)."""
     folder.mkdir(parents=True, exist_ok=True)
     with open(folder / ".lock", "w") as lock:
@@ -41,7 +41,6 @@ def build(paths: list[Path], keys: tuple[str, ...], folder: Path) -> None:
         missing = [k for k in keys if not (folder / f"{k}.npy").exists()]
         if not missing:
             return
-        data = open_dataset([str(p) for p in paths])
         need = data.num_steps * sum(_bytes_per_step(k) for k in missing)
         free = shutil.disk_usage(folder).free
         if need + HEADROOM > free:
