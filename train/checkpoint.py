@@ -120,4 +120,18 @@ def load_pretrained(folder: str | Path, device: str | torch.device = "cpu") -> S
     return model.to(device).eval()
 
 
-__all__ = ["save_pretrained", "load_pretrained", "load_config", "NORM_STATS_FILE"]
+def load_weights(model: SGVLAModel, folder: str | Path) -> None:
+    """Copy a checkpoint's weights into `model` (`habaux train --init-from`): fine-tuning a trained
+    policy on new data, or continuing a finished run under a new schedule. Every parameter and
+    buffer must match by name and shape; the action and proprio statistics stay the run's own (from
+    its --data), as in any run."""
+    source = load_pretrained(folder).state_dict()
+    target = model.state_dict()
+    differ = sorted(k for k in source.keys() | target.keys() if k not in source or k not in target or source[k].shape != target[k].shape)
+    if differ:
+        raise UserError(f"--init-from {folder}: its weights do not fit this run's model (the architecture differs in "
+                        f"{len(differ)} tensors, first {differ[:3]}); give a checkpoint of the same preset and --set overrides")
+    model.load_state_dict(source)
+
+
+__all__ = ["save_pretrained", "load_pretrained", "load_weights", "load_config", "NORM_STATS_FILE"]

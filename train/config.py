@@ -34,6 +34,7 @@ class TrainConfig:
     keep_last: int = 3  # newest checkpoint folders kept (state.pt, which --resume reads, is separate)
     keep_every: int | None = None  # also keep every checkpoint whose step is a multiple of this
     decoded_cache: bool = False  # read batches from decoded copies of the data (train/decoded.py)
+    init_from: str | None = None  # a checkpoint whose weights the run starts from (checkpoint.load_weights)
 
     def __post_init__(self):
         choose("--strategy", self.strategy, STRATEGIES)
@@ -59,5 +60,6 @@ class TrainConfig:
 
     def identity(self, world_size: int) -> dict:
         d = {k: v for k, v in asdict(self).items() if k not in EXECUTION_FIELDS}
+        init = None if self.init_from is None else str(Path(self.init_from).resolve())
         return {**d, "data": [str(Path(p).resolve()) for p in self.data], "overrides": list(self.overrides),
-                "world_size": world_size}  # fmt: skip
+                "init_from": init, "world_size": world_size}  # fmt: skip

@@ -17,7 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from hab_aux.devices import check_device
 from hab_aux.errors import environmental_faults
 from hab_aux.schema import QPOS_NO_BASE
-from hab_aux.train.checkpoint import quiet_transformers
+from hab_aux.train.checkpoint import load_weights, quiet_transformers
 from hab_aux.train.config import TrainConfig
 from hab_aux.train.data import SampleSpec, StepSamples, quantiles
 from hab_aux.train.labels import LABEL_ALLOCATIONS
@@ -137,7 +137,10 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
     if config.max_steps is not None:
         last = min(last, config.max_steps)
     torch.manual_seed(config.seed)
-    model = build_model(model_config, *stats).to(device)
+    model = build_model(model_config, *stats)
+    if config.init_from is not None and not resume:  # a resumed run's state holds its weights
+        load_weights(model, config.init_from)
+    model = model.to(device)
     if config.strategy == "fsdp":
         shard(model, device)
     # one kernel, not a loop over tensors; the learning rate is set every step (warm-up, decay)

@@ -69,6 +69,33 @@ def test_decoded_cache_gives_the_same_run_and_resume_may_switch_it(settable, tmp
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_init_from_starts_at_the_checkpoints_weights_and_resume_keeps_the_run_s_own(settable, tmp_path):
+    """With a learning rate of 1e-12 one Adam step moves each weight by about 1e-12: a run started from
+    a checkpoint ends where that checkpoint was, while a run from its own initialisation does not
+    (BatchNorm's running statistics move with any training step and are left out)."""
+    first = train(config(settable, tmp_path / "a"), QUIET)
+    tiny_lr = {"schedule": "joint=1", "lr": 1e-12}
+    continued = weights(train(config(settable, tmp_path / "b", init_from=str(first), **tiny_lr), QUIET))
+    fresh = weights(train(config(settable, tmp_path / "c", **tiny_lr), QUIET))
+    a = {k: v for k, v in weights(first).items() if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))}
+    assert all(torch.allclose(continued[k], a[k], atol=1e-8) for k in a)
+    assert not all(torch.allclose(fresh[k], a[k], atol=1e-8) for k in a)
+    # --resume reads the run's own state, not the checkpoint again
+    train(config(settable, tmp_path / "d", init_from=str(first), max_steps=2), QUIET)
+    resumed = train(config(settable, tmp_path / "d", init_from=str(first)), QUIET, resume=True)
+    straight = train(config(settable, tmp_path / "e", init_from=str(first)), QUIET)
+    r, s = weights(resumed), weights(straight)
+    assert all(torch.equal(r[k], s[k]) for k in r)
+
+
+def test_init_from_refuses_a_checkpoint_of_another_architecture(settable, tmp_path):
+    other = train(config(settable, tmp_path / "a", schedule="joint=1", overrides=("flow.enabled=false",), recipe="sgvla-flow"), QUIET)
+    with pytest.raises(UserError, match=r"--init-from .*do not fit this run's model"):
+        train(config(settable, tmp_path / "b", recipe="sgvla-flow", init_from=str(other)), QUIET)
+    with pytest.raises(UserError, match="is not an SG-VLA checkpoint"):
+        train(config(settable, tmp_path / "c", init_from=str(tmp_path)), QUIET)
+
+
 def test_the_stage_switch_changes_which_parameters_train(settable, tmp_path):
     run = train(config(settable, tmp_path / "run", recipe="sgvla-flow", schedule="adapt=2,expert=2"), QUIET)
     before, after = weights(run.parent / "step-0000002"), weights(run)
