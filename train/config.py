@@ -34,6 +34,7 @@ class TrainConfig:
     keep_last: int = 3  # newest checkpoint folders kept (state.pt, which --resume reads, is separate)
     keep_every: int | None = None  # also keep every checkpoint whose step is a multiple of this
     decoded_cache: bool = False  # read batches from decoded copies of the data (train/decoded.py)
+    ema_decay: float | None = None  # checkpoints hold an exponential moving average of the weights (trainer.py)
     init_from: str | None = None  # a checkpoint whose weights the run starts from (checkpoint.load_weights)
 
     def __post_init__(self):
@@ -48,6 +49,10 @@ class TrainConfig:
                 raise UserError(f"--{name.replace('_', '-')} must be at least 1, got {getattr(self, name)}")
         if self.lr is not None and not self.lr > 0:
             raise UserError(f"--lr must be > 0, got {self.lr}")
+        if self.ema_decay is not None and not 0 < self.ema_decay < 1:
+            raise UserError(f"--ema-decay must be between 0 and 1 (0.999: an average over about 1,000 steps), got {self.ema_decay}")
+        if self.ema_decay is not None and self.strategy == "fsdp":
+            raise UserError("--ema-decay keeps a full copy of the weights per rank, which --strategy fsdp exists to avoid: use ddp")
         if self.max_steps is not None and self.max_steps < 1:
             raise UserError(f"--max-steps must be at least 1, got {self.max_steps}")
         if not self.data:

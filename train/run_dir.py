@@ -48,13 +48,15 @@ def write_identity(run: Path, identity: dict) -> None:
     (run / CONFIG).write_text(json.dumps(identity, indent=2))
 
 
-def save_state(run: Path, model_state: dict, optimizer_state: dict, step: int) -> None:
+def save_state(run: Path, model_state: dict, optimizer_state: dict, step: int, ema_state: dict | None = None) -> None:
     state = {
         "step": step,
         "model": model_state,
         "optimizer": optimizer_state,
         "rng": {"torch": torch.get_rng_state(), "numpy": np.random.get_state(), "python": random.getstate()},
     }
+    if ema_state is not None:
+        state["ema"] = ema_state
     if torch.cuda.is_available():
         state["rng"]["cuda"] = torch.cuda.get_rng_state_all()
     tmp = run / f".{STATE}.tmp"
@@ -66,7 +68,8 @@ def save_state(run: Path, model_state: dict, optimizer_state: dict, step: int) -
 
 
 def load_state(run: Path) -> dict:
-    """Restore the RNGs; return the saved state ("step", "model", "optimizer"), memory-mapped from the file."""
+    """Restore the RNGs; return the saved state ("step", "model", "optimizer", and "ema" when the run
+    keeps one), memory-mapped from the file."""
     state = torch.load(run / STATE, map_location="cpu", weights_only=False, mmap=True)
     torch.set_rng_state(state["rng"]["torch"])
     np.random.set_state(state["rng"]["numpy"])

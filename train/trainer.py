@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 
 from hab_aux.devices import check_device
 from hab_aux.errors import environmental_faults
@@ -104,9 +105,10 @@ def build_run(config: TrainConfig, world: int):
     return model_config, phases, samples, (stats, proprio_stats), steps_per_epoch
 
 
-def _save(run: Path, model, model_state: dict, optimizer_state: dict, step: int, config: TrainConfig) -> None:
+def _save(run: Path, model, model_state: dict, optimizer_state: dict, step: int, config: TrainConfig, ema) -> None:
     """State, then checkpoint, then pruning; a full or read-only disk stops the run with one line,
-    the previous state and checkpoints intact (each save is atomic or removed when partial)."""
+    the previous state and checkpoints intact (each save is atomic or removed when partial). With
+    `ema` the checkpoint holds the averaged weights and the state both."""
     def stopped(what: str) -> str:
         pointer = run / "checkpoints" / "latest"
         kept = pointer.read_text().strip() if pointer.exists() else "none"
@@ -114,8 +116,11 @@ def _save(run: Path, model, model_state: dict, optimizer_state: dict, step: int,
                 f"the last complete save (checkpoint {kept}): free space and rerun with --resume")
 
     with environmental_faults(stopped):
-        save_state(run, model_state, optimizer_state, step)
-        save_checkpoint(run, model, step, model_state)
+        save_state(run, model_state, optimizer_state, step, None if ema is None else ema.state_dict())
+        if ema is None:
+            save_checkpoint(run, model, step, model_state)
+        else:
+            save_checkpoint(run, ema.module, step)
         prune_checkpoints(run, config.keep_last, config.keep_every)
 
 
@@ -141,6 +146,9 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
     if config.init_from is not None and not resume:  # a resumed run's state holds its weights
         load_weights(model, config.init_from)
     model = model.to(device)
+    # diffusion_policy and openpi evaluate an average of the weights; the first update copies them
+    ema = None if config.ema_decay is None else AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay),
+                                                              use_buffers=True)  # fmt: skip
     if config.strategy == "fsdp":
         shard(model, device)
     # one kernel, not a loop over tensors; the learning rate is set every step (warm-up, decay)
@@ -150,6 +158,8 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
         state = load_state(run)
         load_state_dicts(model, optimizer, config.strategy, state["model"], state["optimizer"])
         step = state["step"]
+        if ema is not None:  # --ema-decay is part of the run's identity: its state has the average
+            ema.load_state_dict(state["ema"])
     if rank == 0:
         write_identity(run, identity)
     loader = torch.utils.data.DataLoader(
@@ -187,6 +197,8 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
             for group in optimizer.param_groups:
                 group["lr"] = model_config.optim.lr_at(step, last, config.lr)
             optimizer.step()
+            if ema is not None:
+                ema.update_parameters(model)
             step += 1
             elapsed = time.perf_counter() - started
             record = {"stage": stage, "epoch": step / steps_per_epoch, "lr": optimizer.param_groups[0]["lr"],
@@ -198,7 +210,7 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
             if step % config.save_every == 0 or step == last:
                 model_state, optimizer_state = state_dicts(model, optimizer, config.strategy)  # FSDP: all ranks gather
                 if rank == 0:
-                    _save(run, model, model_state, optimizer_state, step, config)
+                    _save(run, model, model_state, optimizer_state, step, config, ema)
     log.close()
     if world > 1:
         torch.distributed.barrier()

@@ -62,6 +62,8 @@ def command(
     decoded_cache: Annotated[bool, typer.Option(help="Decode the data once into uncompressed files under $HABAUX_CACHE (default ~/.cache/hab-aux)/decoded "
                                                      "and read batches from them: less loader work per step, the same batches; needs the "
                                                      "decoded size on disk (5.4 GiB for 32,000 steps of four images and a mask).")] = TrainConfig.decoded_cache,
+    ema_decay: Annotated[float | None, typer.Option(help="Keep an exponential moving average of the weights (0.999: over about 1,000 steps); "
+                                                       "checkpoints hold the average, RUN/state.pt both. Not with --strategy fsdp.")] = TrainConfig.ema_decay,
     init_from: Annotated[Path | None, typer.Option(help="Start from this checkpoint's weights (a run's checkpoints/step-N or a published one): "
                                                      "fine-tune it on --data, or continue a finished run under a new --schedule. "
                                                      "Same preset and --set overrides; a fresh optimizer and learning-rate schedule.")] = None,
@@ -81,7 +83,7 @@ def command(
         overrides=tuple(set_ or ()), schedule=schedule, batch_size=batch_size, grad_accum=grad_accum, lr=lr,
         seed=seed, max_steps=max_steps, num_workers=num_workers, save_every=save_every, device=device,
         strategy=strategy, labels=labels, shift=shift, keep_last=keep_last, keep_every=keep_every,
-        decoded_cache=decoded_cache, init_from=None if init_from is None else str(init_from),
+        decoded_cache=decoded_cache, ema_decay=ema_decay, init_from=None if init_from is None else str(init_from),
     )  # fmt: skip
     checkpoint = train(config, console, resume=resume)
     if os.environ.get("RANK", "0") == "0":  # under torchrun, one line, not one per process

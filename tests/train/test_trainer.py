@@ -69,6 +69,22 @@ def test_decoded_cache_gives_the_same_run_and_resume_may_switch_it(settable, tmp
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
+def test_ema_checkpoints_hold_the_average_of_the_run_s_weights_and_resume_exactly(settable, tmp_path):
+    """The first update copies the weights, so after two steps at decay 0.25 the average is
+    0.25 * W1 + 0.75 * W2 of the same run without an average (same seed, same batches)."""
+    plain = tmp_path / "plain"
+    train(config(settable, plain, schedule="joint=2", save_every=1, keep_last=2), QUIET)
+    w1, w2 = weights(plain / "checkpoints" / "step-0000001"), weights(plain / "checkpoints" / "step-0000002")
+    averaged = weights(train(config(settable, tmp_path / "ema", schedule="joint=2", ema_decay=0.25), QUIET))
+    params = [k for k in w1 if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+    assert all(torch.allclose(averaged[k], 0.25 * w1[k] + 0.75 * w2[k], atol=1e-6) for k in params)
+    assert not all(torch.allclose(averaged[k], w2[k], atol=1e-6) for k in params)
+    straight = weights(train(config(settable, tmp_path / "a", ema_decay=0.9), QUIET))
+    train(config(settable, tmp_path / "b", ema_decay=0.9, max_steps=2), QUIET)
+    resumed = weights(train(config(settable, tmp_path / "b", ema_decay=0.9), QUIET, resume=True))
+    assert all(torch.equal(straight[k], resumed[k]) for k in straight)
+
+
 def test_init_from_starts_at_the_checkpoints_weights_and_resume_keeps_the_run_s_own(settable, tmp_path):
     """With a learning rate of 1e-12 one Adam step moves each weight by about 1e-12: a run started from
     a checkpoint ends where that checkpoint was, while a run from its own initialisation does not
@@ -142,6 +158,8 @@ def test_a_run_saved_before_a_setting_existed_resumes_at_its_default(settable, t
         ({"schedule": "warmup=3"}, "unknown stage 'warmup'"),
         ({"schedule": "adapt=three"}, "must look like stage=STEPS"),
         ({"batch_size": 0}, "--batch-size must be at least 1"),
+        ({"ema_decay": 1.0}, "--ema-decay must be between 0 and 1"),
+        ({"ema_decay": 0.999, "strategy": "fsdp"}, "--ema-decay keeps a full copy"),
     ],
 )
 def test_bad_training_input(settable, tmp_path, kwargs, message):
