@@ -146,9 +146,10 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
     if config.init_from is not None and not resume:  # a resumed run's state holds its weights
         load_weights(model, config.init_from)
     model = model.to(device)
-    # diffusion_policy and openpi evaluate an average of the weights; the first update copies them
-    ema = None if config.ema_decay is None else AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay),
-                                                              use_buffers=True)  # fmt: skip
+    # diffusion_policy and openpi evaluate an average of the weights; the first update copies them.
+    # Only rank 0 saves, so only rank 0 keeps one (DDP keeps every rank's weights equal).
+    keeps_ema = config.ema_decay is not None and rank == 0
+    ema = AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(config.ema_decay), use_buffers=True) if keeps_ema else None
     if config.strategy == "fsdp":
         shard(model, device)
     # one kernel, not a loop over tensors; the learning rate is set every step (warm-up, decay)
@@ -158,7 +159,7 @@ def train(config: TrainConfig, console: Console, resume: bool = False) -> Path:
         state = load_state(run)
         load_state_dicts(model, optimizer, config.strategy, state["model"], state["optimizer"])
         step = state["step"]
-        if ema is not None:  # --ema-decay is part of the run's identity: its state has the average
+        if ema is not None:  # --ema-decay is part of the run's identity: its state has the average (rank 0's)
             ema.load_state_dict(state["ema"])
     if rank == 0:
         write_identity(run, identity)
