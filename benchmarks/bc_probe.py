@@ -1,6 +1,6 @@
 """A plain behaviour-cloning baseline: is the data learnable by *any* small policy, in closed loop?
 
-Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--no-proprio] [--seed S] [--execute 2,8,ensemble] [--save probe.pt] [--load probe.pt] [--dagger ROUNDS] [--subtasks place] [--head l1|flow|tokens] [--flow-repeats K]
+Run: .venv/bin/python benchmarks/bc_probe.py --data data/SetTable-240,data/SetTable-noise-80 [--minutes 20 | --steps N] [--episodes 10] [--val 30] [--no-proprio] [--seed S] [--execute 2,8,ensemble] [--save probe.pt] [--load probe.pt] [--dagger ROUNDS] [--subtasks place] [--head l1|flow|tokens] [--flow-repeats K]
 
 Not SG-VLA: a GroupNorm CNN on the four images (head and hand RGB and depth, area-resized to 64 px,
 stacked as 8 channels), the normalised joint positions and a one-hot of the column, regressing
@@ -248,6 +248,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=20.0, help="training wall time")
     parser.add_argument("--steps", type=int, help="train this many steps instead (the same fit on a busy machine)")
     parser.add_argument("--episodes", type=int, default=10, help="own training episodes per column, closed loop")
+    parser.add_argument("--val", type=int, default=0, help="also evaluate this many val layouts per column "
+                        "(as `habaux eval --episodes N`): does the probe generalise beyond its training homes?")
     parser.add_argument("--subtasks", help="comma-separated subtasks or column keys (as `habaux eval --subtasks`): "
                         "train on and evaluate only these columns (default all)")
     parser.add_argument("--head", choices=HEADS, default="l1",
@@ -277,6 +279,11 @@ def main() -> None:
         images, qpos, actions, columns, ends = load(paths, keys, [c.key for c in select_columns(task, subtasks)])
     except UserError as error:
         sys.exit(f"--subtasks {args.subtasks}: {error}" if args.subtasks else str(error))
+    try:
+        configs = [EvalConfig(episodes=args.episodes, episodes_from=Path(paths[0]))]
+        configs += [EvalConfig(episodes=args.val)] if args.val else []
+    except UserError as error:
+        sys.exit(f"--val {args.val}: {error}" if args.val else str(error))
     saved = torch.load(args.load, weights_only=False) if args.load else None
     saved_head = saved.get("head", "l1") if saved else None  # nets saved before --head existed are l1
     if saved and (saved["columns"] != keys or saved["proprio"] == args.no_proprio or saved_head != args.head):
@@ -325,30 +332,31 @@ def main() -> None:
     if rounds:
         trained += (f" DAgger ({args.dagger_episodes} rollouts per column on new train layouts per round, executing "
                     f"{args.execute[0]} per chunk, {args.dagger_steps} steps after each): " + "; ".join(rounds) + ".")
-    for execute in args.execute:
+    for execute, config in ((x, c) for x in args.execute for c in configs):
         factory = _Factory(net, stats, keys, not args.no_proprio, execute)
-        config = EvalConfig(episodes=args.episodes, episodes_from=Path(paths[0]))
         rows = evaluate_task(task, {"bc-probe": factory}, config, subtasks=subtasks)["bc-probe"]
         how = "temporal ensembling (a chunk predicted every step)" if execute == ENSEMBLE else f"{execute} actions executed per chunk"
         body = "\n".join([
-            f"{trained} Open-loop L1 (normalised) of the first predicted action on the evaluated episodes' own recorded "
+            f"{trained} Open-loop L1 (normalised) of the first predicted action on the training episodes' own recorded "
             f"frames, by step of the episode and by column: {fit}.", "", f"Closed loop on {config.source}, {how}:", "",
             "| " + " | ".join(r.column for r in rows) + " | mean |", "|" + "---:|" * (len(rows) + 1),
             "| " + " | ".join(f"{r.successes}/{len(r.episodes)}" for r in rows) + f" | {np.mean([r.success_rate for r in rows]):.2f} |",
             "", "Failures: " + "; ".join(f"{r.column}: " + ", ".join(f"{why} ({n})" for why, n in reasons(r).most_common())
                                          for r in rows if reasons(r)) + ".",
-            "", f"Where the rollouts left the expert's path (the first step with an arm or torso joint over {DEPART} from every "
-            "joint position of the recorded episode; step / recorded length, sorted; `-` never left):", "",
-            *(f"- {key}: " + ", ".join(f"{'-' if a is None else a}/{n}" for a, n in sorted(pairs, key=lambda p: (p[0] is None, p[0] or 0)))
-              for key, pairs in departures(factory.traces, paths[0]).items()),
+            *(["", f"Where the rollouts left the expert's path (the first step with an arm or torso joint over {DEPART} from every "
+               "joint position of the recorded episode; step / recorded length, sorted; `-` never left):", "",
+               *(f"- {key}: " + ", ".join(f"{'-' if a is None else a}/{n}" for a, n in sorted(pairs, key=lambda p: (p[0] is None, p[0] or 0)))
+                 for key, pairs in departures(factory.traces, paths[0]).items())] if config.episodes_from else []),
         ])  # fmt: skip
         variant = " (proprio off)" * args.no_proprio + f" (qpos noise {args.qpos_noise:g})" * bool(args.qpos_noise)
         variant += f" (seed {args.seed})" * bool(args.seed) + f" (execute {execute})" * (execute != 2)
         variant += f" (DAgger {args.dagger})" * bool(args.dagger) + " (loaded)" * bool(args.load)
         variant += f" ({args.subtasks})" * bool(args.subtasks) + f" ({args.head} head)" * (args.head != "l1")
         variant += f" ({args.flow_repeats} flow draws per sample)" * (args.flow_repeats > 1)
+        variant += f" (val, {config.episodes} layouts per column)" * (config.episodes_from is None)
         record(f"Behaviour-cloning probe, {size}{variant}",
-               f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}", body)
+               f"python benchmarks/bc_probe.py --data {args.data} {flags} --episodes {args.episodes}"
+               + f" --val {args.val}" * bool(args.val), body)
 
 
 PHASES = ((0, 10), (10, 50), (50, None))  # steps of an episode: the first reach's start, its middle, the rest
